@@ -1,0 +1,4 @@
+#include <cblas.h>
+// Declared by OpenBLAS; used to honour --threads.
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);

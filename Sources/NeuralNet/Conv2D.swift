@@ -1,0 +1,241 @@
+import Foundation
+
+/// 2-D convolution as im2col + one OpenBLAS GEMM over the whole batch.
+///
+/// The batch shares one column matrix (C*kH*kW, N*outH*outW) so the GEMM is as large as the layer
+/// allows; OpenBLAS is efficient only on large products, which is where the time goes.
+public final class Conv2D: Layer {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+    // weight: (outC, inC, kH, kW)
+    public let weight: Parameter
+    // bias: (outC), absent when a batch norm follows
+    public let bias: Parameter?
+
+    // columns: (inC * kH * kW, N * outH * outW), kept from forward for the weight gradient
+    private var columns: [Float] = []
+    private var inputShape: [Int] = []
+
+    public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true, rng: inout RandomGenerator) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        // Kaiming normal, fan_out, for ReLU networks (torchvision's ResNet initialisation).
+        let fanOut = Float(outChannels * kernelSize * kernelSize)
+        weight = Parameter(Tensor(randomNormal: [outChannels, inChannels, kernelSize, kernelSize],
+                                  std: (2 / fanOut).squareRoot(), using: &rng))
+        if bias {
+            let bound = 1 / Float(inChannels * kernelSize * kernelSize).squareRoot()
+            self.bias = Parameter(Tensor(randomUniform: [outChannels], bound: bound, using: &rng))
+        } else {
+            self.bias = nil
+        }
+    }
+
+    public func namedState() -> [(String, Parameter)] {
+        var state = [("weight", weight)]
+        if let bias { state.append(("bias", bias)) }
+        return state
+    }
+
+    public func outputSize(_ inputSize: Int) -> Int {
+        (inputSize + 2 * padding - kernelSize) / stride + 1
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == inChannels,
+                     "Conv2D(\(inChannels)->\(outChannels)): input \(input.shape) is not (N, \(inChannels), H, W)")
+        let (n, h, w) = (input.shape[0], input.shape[2], input.shape[3])
+        let (oh, ow) = (outputSize(h), outputSize(w))
+        let k = kernelSize
+        let patch = inChannels * k * k
+        let positions = oh * ow
+        let columnCount = n * positions
+
+        var cols = [Float](unsafeUninitializedCapacity: patch * columnCount) { _, c in c = patch * columnCount }
+        input.data.withUnsafeBufferPointer { x in
+            cols.withUnsafeMutableBufferPointer { c in
+                im2col(x.baseAddress!, c.baseAddress!, n: n, h: h, w: w, oh: oh, ow: ow)
+            }
+        }
+
+        // product: (outC, N * outH * outW)
+        var product = [Float](unsafeUninitializedCapacity: outChannels * columnCount) { _, c in c = outChannels * columnCount }
+        weight.value.data.withUnsafeBufferPointer { wt in
+            cols.withUnsafeBufferPointer { c in
+                product.withUnsafeMutableBufferPointer { p in
+                    gemm(transposeA: false, transposeB: false, m: outChannels, n: columnCount, k: patch,
+                         a: wt.baseAddress!, b: c.baseAddress!, c: p.baseAddress!)
+                }
+            }
+        }
+
+        // (outC, N, P) -> (N, outC, P), adding the bias on the way.
+        var output = [Float](unsafeUninitializedCapacity: n * outChannels * positions) { _, c in c = n * outChannels * positions }
+        let biasValues = bias?.value.data
+        product.withUnsafeBufferPointer { p in
+            output.withUnsafeMutableBufferPointer { y in
+                let pp = p.baseAddress!, yp = y.baseAddress!
+                parallelFor(n * outChannels, minimumPerThread: 64) { i in
+                    let (b, o) = (i / outChannels, i % outChannels)
+                    let src = pp + o * columnCount + b * positions
+                    let dst = yp + i * positions
+                    let shift = biasValues?[o] ?? 0
+                    for j in 0..<positions { dst[j] = src[j] + shift }
+                }
+            }
+        }
+        if training {
+            columns = cols
+            inputShape = input.shape
+        } else {
+            columns = []
+        }
+        return Tensor(shape: [n, outChannels, oh, ow], data: output)
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        precondition(!columns.isEmpty, "Conv2D.backward needs a forward pass in training mode first")
+        let (n, h, w) = (inputShape[0], inputShape[2], inputShape[3])
+        let (oh, ow) = (gradOutput.shape[2], gradOutput.shape[3])
+        let k = kernelSize
+        let patch = inChannels * k * k
+        let positions = oh * ow
+        let columnCount = n * positions
+
+        // gradProduct: (outC, N * P), the layout the GEMMs want.
+        var gradProduct = [Float](unsafeUninitializedCapacity: outChannels * columnCount) { _, c in c = outChannels * columnCount }
+        gradOutput.data.withUnsafeBufferPointer { dy in
+            gradProduct.withUnsafeMutableBufferPointer { g in
+                let dyp = dy.baseAddress!, gp = g.baseAddress!
+                parallelFor(n * outChannels, minimumPerThread: 64) { i in
+                    let (b, o) = (i / outChannels, i % outChannels)
+                    let src = dyp + i * positions
+                    let dst = gp + o * columnCount + b * positions
+                    for j in 0..<positions { dst[j] = src[j] }
+                }
+            }
+        }
+
+        if let bias {
+            gradProduct.withUnsafeBufferPointer { g in
+                bias.grad.data.withUnsafeMutableBufferPointer { db in
+                    for o in 0..<outChannels {
+                        var s: Float = 0
+                        let row = g.baseAddress! + o * columnCount
+                        for j in 0..<columnCount { s += row[j] }
+                        db[o] += s
+                    }
+                }
+            }
+        }
+
+        // dW (outC, patch) += gradProduct (outC, NP) x columns^T (NP, patch)
+        gradProduct.withUnsafeBufferPointer { g in
+            columns.withUnsafeBufferPointer { c in
+                weight.grad.data.withUnsafeMutableBufferPointer { dw in
+                    gemm(transposeA: false, transposeB: true, m: outChannels, n: patch, k: columnCount,
+                         a: g.baseAddress!, b: c.baseAddress!, beta: 1, c: dw.baseAddress!)
+                }
+            }
+        }
+
+        // dColumns (patch, NP) = W^T (patch, outC) x gradProduct (outC, NP); reuse the columns buffer.
+        weight.value.data.withUnsafeBufferPointer { wt in
+            gradProduct.withUnsafeBufferPointer { g in
+                columns.withUnsafeMutableBufferPointer { c in
+                    gemm(transposeA: true, transposeB: false, m: patch, n: columnCount, k: outChannels,
+                         a: wt.baseAddress!, b: g.baseAddress!, c: c.baseAddress!)
+                }
+            }
+        }
+
+        var gradInput = [Float](repeating: 0, count: n * inChannels * h * w)
+        columns.withUnsafeBufferPointer { c in
+            gradInput.withUnsafeMutableBufferPointer { dx in
+                col2im(c.baseAddress!, dx.baseAddress!, n: n, h: h, w: w, oh: oh, ow: ow)
+            }
+        }
+        columns = []
+        return Tensor(shape: inputShape, data: gradInput)
+    }
+
+    /// The output columns `ow` whose input column `ow * stride - padding + kw` lies inside 0..<width.
+    @inline(__always)
+    private func validRange(kernelOffset kw: Int, inputSize width: Int, outputSize ow: Int) -> Range<Int> {
+        // ow * s - p + kw >= 0  and  ow * s - p + kw <= width - 1
+        let low = max(0, (padding - kw + stride - 1) / stride)
+        let highInclusive = (width - 1 + padding - kw)
+        let high = highInclusive < 0 ? 0 : min(ow, highInclusive / stride + 1)
+        return low < high ? low..<high : 0..<0
+    }
+
+    // x: (N, C, H, W) -> cols: (C*k*k, N*oh*ow)
+    private func im2col(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>,
+                        n: Int, h: Int, w: Int, oh: Int, ow: Int) {
+        let k = kernelSize, s = stride, p = padding, c = inChannels
+        let columnCount = n * oh * ow
+        parallelFor(c * k * k) { row in
+            let ch = row / (k * k), kh = (row / k) % k, kw = row % k
+            let valid = validRange(kernelOffset: kw, inputSize: w, outputSize: ow)
+            var dst = cols + row * columnCount
+            for b in 0..<n {
+                let plane = x + (b * c + ch) * h * w
+                for y in 0..<oh {
+                    let iy = y * s - p + kh
+                    if iy < 0 || iy >= h {
+                        for j in 0..<ow { dst[j] = 0 }
+                    } else {
+                        let src = plane + iy * w - p + kw
+                        for j in 0..<valid.lowerBound { dst[j] = 0 }
+                        if s == 1 {
+                            for j in valid { dst[j] = src[j] }
+                        } else {
+                            for j in valid { dst[j] = src[j * s] }
+                        }
+                        for j in valid.upperBound..<ow { dst[j] = 0 }
+                    }
+                    dst += ow
+                }
+            }
+        }
+    }
+
+    // cols: (C*k*k, N*oh*ow) summed back into dx: (N, C, H, W). One thread per input channel, so no
+    // two threads write the same element.
+    private func col2im(_ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                        n: Int, h: Int, w: Int, oh: Int, ow: Int) {
+        let k = kernelSize, s = stride, p = padding, c = inChannels
+        let columnCount = n * oh * ow
+        parallelFor(c) { ch in
+            for kh in 0..<k {
+                for kw in 0..<k {
+                    let row = (ch * k + kh) * k + kw
+                    let valid = validRange(kernelOffset: kw, inputSize: w, outputSize: ow)
+                    var src = cols + row * columnCount
+                    for b in 0..<n {
+                        let plane = dx + (b * c + ch) * h * w
+                        for y in 0..<oh {
+                            let iy = y * s - p + kh
+                            if iy >= 0 && iy < h {
+                                let dst = plane + iy * w - p + kw
+                                if s == 1 {
+                                    for j in valid { dst[j] += src[j] }
+                                } else {
+                                    for j in valid { dst[j * s] += src[j] }
+                                }
+                            }
+                            src += ow
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

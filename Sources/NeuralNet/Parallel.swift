@@ -1,0 +1,39 @@
+import COpenBLAS
+import Dispatch
+
+/// How many threads the engine uses: OpenBLAS's GEMMs and our own element-wise loops.
+public enum Threads {
+    nonisolated(unsafe) private static var configured = 2
+
+    public static var count: Int { configured }
+
+    /// Sets both our loop threads and OpenBLAS's; call once at start-up (the CLI's `--threads`).
+    public static func set(_ n: Int) {
+        configured = max(1, n)
+        openblas_set_num_threads(Int32(configured))
+    }
+}
+
+/// Runs `body` over 0..<count split into contiguous chunks, one per thread. Small jobs run inline,
+/// since waking threads costs more than a few thousand multiply-adds.
+@inline(__always)
+func parallelChunks(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+    let threads = min(Threads.count, max(1, count / max(1, minimumPerThread)))
+    if threads <= 1 || count < 2 {
+        body(0..<count)
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let begin = count * t / threads
+        let end = count * (t + 1) / threads
+        if begin < end { body(begin..<end) }
+    }
+}
+
+/// Runs `body(i)` for each i in 0..<count on the engine's threads.
+@inline(__always)
+func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void) {
+    parallelChunks(count, minimumPerThread: minimumPerThread) { range in
+        for i in range { body(i) }
+    }
+}
