@@ -23,12 +23,14 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CSystem/CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CSystem/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTIFF", path: "Sources/CSystem/CTIFF", pkgConfig: "libtiff-4",
                        providers: [.apt(["libtiff-dev"])]),
 
         .target(name: "Imaging", dependencies: ["CPNG", "CJPEG", "CTIFF"]),
         .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
-        .target(name: "Recognition", dependencies: ["Imaging", "NeuralNet"]),
+        .target(name: "Recognition", dependencies: ["Imaging", "NeuralNet", "CZlib"]),
         .executableTarget(name: "logbook", dependencies: [
             "Imaging", "NeuralNet", "Recognition",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -3,14 +3,25 @@ import Dispatch
 
 /// How many threads the engine uses: OpenBLAS's GEMMs and our own element-wise loops.
 public enum Threads {
-    nonisolated(unsafe) private static var configured = 2
+    nonisolated(unsafe) private static var configured: Int = {
+        openblas_set_num_threads(1)
+        #if os(Linux)
+        // Layers allocate tens of megabytes per batch (im2col columns, activations). glibc would
+        // mmap and unmap each one, so every batch paid for fresh zeroed pages; keeping them in the
+        // heap lets the next batch reuse the same memory.
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 30)
+        _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 1 << 30)
+        #endif
+        return 2
+    }()
 
     public static var count: Int { configured }
 
-    /// Sets both our loop threads and OpenBLAS's; call once at start-up (the CLI's `--threads`).
+    /// Sets the threads our loops and GEMM splits use; call once at start-up (the CLI's
+    /// `--threads`). OpenBLAS itself stays single-threaded (see `gemm`).
     public static func set(_ n: Int) {
         configured = max(1, n)
-        openblas_set_num_threads(Int32(configured))
+        openblas_set_num_threads(1)
     }
 }
 
@@ -37,3 +48,8 @@ func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void)
         for i in range { body(i) }
     }
 }
+
+#if os(Linux)
+// <malloc.h> is not part of Swift's Glibc module.
+@_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif

@@ -1,0 +1,57 @@
+# Logbook: `make run` transcribes samples/ with the shipped model, `make test` runs the tests.
+SHELL := /bin/bash
+SWIFT ?= swift
+# Release builds: -Ounchecked and a Haswell target (AVX2 + FMA) so Swift's own loops vectorise;
+# no AVX-512, so the binary runs on any x86-64 machine from 2013 on.
+RELEASE_FLAGS := -c release --scratch-path .build-release -Xswiftc -Ounchecked -Xswiftc -target-cpu -Xswiftc haswell
+LOGBOOK := .build-release/release/logbook
+APT_PACKAGES := libtiff-dev libpng-dev libjpeg-dev libopenblas-dev zlib1g-dev pkg-config
+SHARED ?= ../shared
+MODEL ?= models/logbook-digits.safetensors
+THREADS ?= 2
+EPOCHS ?= 12
+SEED ?= 1
+
+.PHONY: setup build release test run train train-compare evaluate bench clean
+
+# Installs the Debian packages the build needs, only those missing.
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build $(RELEASE_FLAGS) --product logbook
+
+test: setup
+	$(SWIFT) test
+
+# Until the scan pipeline lands: evaluate the shipped model on the held-out test split of the digit corpus.
+run: release
+	$(LOGBOOK) evaluate --model $(MODEL) --data standard --subset test --out out/evaluate --threads $(THREADS)
+
+# Trains the shipped model (see models/README.md); resumes when interrupted.
+train: release
+	$(LOGBOOK) train --model resnet18 --width 0.5 --data standard --epochs $(EPOCHS) --batch 64 --seed $(SEED) \
+	  --out runs/resnet18-w05 --resume --threads $(THREADS)
+
+evaluate: release
+	$(LOGBOOK) evaluate --model $(MODEL) --data standard --subset test --out out/evaluate --threads $(THREADS)
+
+# Ours against PyTorch and ONNX Runtime on the same machine, same batch, same threads.
+bench: release
+	@mkdir -p out/bench
+	$(LOGBOOK) bench --threads $(THREADS) --batch 64 --json out/bench/ours.json
+	@if python3 -c 'import torch' 2>/dev/null; then \
+	  python3 benchmarks/peers.py --threads $(THREADS) --batch 64 --json out/bench/peers.json; \
+	else echo "PyTorch not installed: pip install torch onnxruntime onnx to compare"; fi
+	python3 benchmarks/compare.py out/bench/ours.json out/bench/peers.json
+
+clean:
+	rm -rf .build .build-release out

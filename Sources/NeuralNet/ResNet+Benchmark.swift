@@ -1,0 +1,53 @@
+import Foundation
+
+/// Timings of one model on random 64x64 batches, the same work as benchmarks/peers.py times in
+/// PyTorch: forward, cross-entropy, backward and an Adam step; then inference in evaluation mode.
+public struct ModelBenchmark: Codable, Sendable {
+    public var trainStepSeconds: Double
+    public var inferImagesPerSecond: Double
+    public var parameters: Int
+
+    enum CodingKeys: String, CodingKey {
+        case trainStepSeconds = "train_step_s"
+        case inferImagesPerSecond = "infer_images_per_s"
+        case parameters
+    }
+
+    public static func measure(config: ModelConfig, batch: Int, seconds: Double = 10, seed: UInt64 = 0) -> ModelBenchmark {
+        let model = ResNet(config: config, seed: seed)
+        var rng = RandomGenerator(seed: seed)
+        let input = Tensor(randomUniform: [batch, config.inChannels, config.inputSize, config.inputSize], bound: 1, using: &rng)
+        let targets = (0..<batch).map { _ in rng.nextInt(config.classes) }
+        let optimizer = Adam(parameters: model.parameters, lr: 1e-3)
+
+        func trainStep() {
+            optimizer.zeroGrad()
+            let logits = model.forward(input, training: true)
+            let loss = crossEntropyLoss(logits: logits, targets: targets)
+            _ = model.backward(loss.gradient)
+            optimizer.step()
+        }
+        let trainTimes = timeRepeatedly(seconds: seconds, warmup: 2, trainStep)
+        let inferTimes = timeRepeatedly(seconds: seconds / 2, warmup: 2) { _ = model.forward(input, training: false) }
+        return ModelBenchmark(trainStepSeconds: median(trainTimes),
+                              inferImagesPerSecond: Double(batch) / median(inferTimes),
+                              parameters: model.parameters.reduce(0) { $0 + $1.value.count })
+    }
+
+    private static func timeRepeatedly(seconds: Double, warmup: Int, _ body: () -> Void) -> [Double] {
+        for _ in 0..<warmup { body() }
+        var times: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        repeat {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        } while times.count < 5 || (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds && times.count < 200)
+        return times
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted[sorted.count / 2]
+    }
+}

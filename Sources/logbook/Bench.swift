@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import NeuralNet
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time training steps and inference of both models on random 64x64 batches.",
+        discussion: "Writes the same JSON shape as benchmarks/peers.py; benchmarks/compare.py prints the ratios.")
+
+    @OptionGroup var compute: ComputeOptions
+    @Option(help: "Images per batch.") var batch: Int = 64
+    @Option(help: "Seconds spent timing each model's training steps.") var seconds: Double = 15
+    @Option(help: "Width multiplier of the networks.") var width: Double = 1
+    @Option(help: "Write the results here as JSON.") var json: String?
+    @Option(parsing: .upToNextOption, help: "Models to time.") var models: [String] = ["resnet18", "resnet18-lstm"]
+
+    func run() throws {
+        compute.apply()
+        var results: [String: ModelBenchmark] = [:]
+        for name in models {
+            guard let architecture = ModelConfig.Architecture(rawValue: name) else {
+                throw ValidationError("unknown model '\(name)'; choose resnet18 or resnet18-lstm")
+            }
+            let config = ModelConfig(architecture: architecture, width: width)
+            let result = ModelBenchmark.measure(config: config, batch: batch, seconds: seconds)
+            print(String(format: "%@: train step %.3f s, inference %.0f images/s (%d parameters, %d threads)",
+                         name, result.trainStepSeconds, result.inferImagesPerSecond, result.parameters, Threads.count))
+            results[name.replacingOccurrences(of: "-", with: "_")] = result
+        }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            struct Output: Encodable { var peer = "logbook"; var threads: Int; var batch: Int; var models: [String: ModelBenchmark] }
+            try writeAtomically(encoder.encode(Output(threads: Threads.count, batch: batch, models: results)), to: json)
+        }
+    }
+}
