@@ -51,3 +51,34 @@ public struct ModelBenchmark: Codable, Sendable {
         return sorted[sorted.count / 2]
     }
 }
+
+extension ResNet {
+    /// Floating-point operations (2 x multiply-adds) of one image's forward pass through the convolutions,
+    /// the LSTM and the classifier, the same count benchmarks/peers.py makes for PyTorch.
+    public var forwardFlopsPerImage: Double {
+        var flops = 0.0
+        var size = config.inputSize
+        func conv(_ c: Conv2D) {
+            size = c.outputSize(size)
+            flops += 2 * Double(c.outChannels * c.inChannels * c.kernelSize * c.kernelSize * size * size)
+        }
+        conv(conv1)
+        size = (size + 2 * maxPool.padding - maxPool.kernelSize) / maxPool.stride + 1
+        for block in stages.joined() {
+            let inputSize = size
+            conv(block.conv1)
+            conv(block.conv2)
+            if let projection = block.downsampleConv {
+                let outputSize = size
+                size = inputSize
+                conv(projection)
+                size = outputSize
+            }
+        }
+        if let lstm {
+            flops += 2 * Double(4 * lstm.hiddenSize * (lstm.inputSize + lstm.hiddenSize) * size)
+        }
+        flops += 2 * Double(fc.inFeatures * fc.outFeatures)
+        return flops
+    }
+}

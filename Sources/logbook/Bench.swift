@@ -23,8 +23,10 @@ struct Bench: ParsableCommand {
             }
             let config = ModelConfig(architecture: architecture, width: width)
             let result = ModelBenchmark.measure(config: config, batch: batch, seconds: seconds)
-            print(String(format: "%@: train step %.3f s, inference %.0f images/s (%d parameters, %d threads)",
-                         name, result.trainStepSeconds, result.inferImagesPerSecond, result.parameters, Threads.count))
+            let gflop = ResNet(config: config).forwardFlopsPerImage / 1e9
+            print(String(format: "%@: train step %.3f s (%.0f GFLOP/s), inference %.0f images/s (%.0f GFLOP/s); %.3f GFLOP per image, %d parameters, %d threads",
+                         name, result.trainStepSeconds, 3 * gflop * Double(batch) / result.trainStepSeconds,
+                         result.inferImagesPerSecond, gflop * result.inferImagesPerSecond, gflop, result.parameters, Threads.count))
             results[name.replacingOccurrences(of: "-", with: "_")] = result
         }
         if let json {
