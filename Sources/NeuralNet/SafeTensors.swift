@@ -49,7 +49,7 @@ public struct SafeTensors {
         var headerLength: UInt64 = 0
         for i in 0..<8 { headerLength |= UInt64(bytes[bytes.startIndex + i]) << (8 * UInt64(i)) }
         guard headerLength >= 2, headerLength <= UInt64(bytes.count - 8) else {
-            throw fail("not a safetensors file: header length \(headerLength) does not fit in \(bytes.count) bytes")
+            throw fail("truncated, or not a safetensors file: its header says \(headerLength) bytes but the file has \(bytes.count)")
         }
         let headerEnd = 8 + Int(headerLength)
         let headerData = bytes[(bytes.startIndex + 8)..<(bytes.startIndex + headerEnd)]

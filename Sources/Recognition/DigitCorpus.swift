@@ -61,7 +61,7 @@ public struct DigitCorpus: Sendable {
         var sourceSummaries: [DigitCorpusSummary.Source] = []
         for source in sources {
             let dataset = source.dataset
-            let exact = Set((kept + dataset).exactDuplicateIndices().map { $0 - kept.count })
+            let exact = Set(dataset.exactDuplicateIndices(after: kept))
             var candidate = dataset.subset((0..<dataset.count).filter { !exact.contains($0) })
             var copies = 0
             if source.isDerived && !kept.isEmpty && !candidate.isEmpty {

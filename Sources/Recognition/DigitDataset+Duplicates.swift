@@ -1,3 +1,4 @@
+import Foundation
 import NeuralNet
 
 /// Finding the same handwritten digit twice: OpenCV's digits.png is MNIST-derived, so without a
@@ -180,21 +181,38 @@ extension DigitDataset {
     /// Indices of images whose pixels are bit-for-bit identical to an earlier image here, ascending
     /// (the first occurrence is not listed, so removing these keeps one of each).
     public func exactDuplicateIndices() -> [Int] {
-        var firstByHash: [Int: [Int]] = [:]
+        exactDuplicateIndices(after: DigitDataset())
+    }
+
+    /// Indices of images identical to an image of `earlier` or to an earlier image here, ascending:
+    /// what to drop when appending this dataset to `earlier` so no picture appears twice.
+    public func exactDuplicateIndices(after earlier: DigitDataset) -> [Int] {
+        let size = Self.pixelsPerImage
+        var seen: [Int: [(dataset: Int, index: Int)]] = [:]
         var duplicates: [Int] = []
-        images.withUnsafeBufferPointer { pixels in
-            for index in 0..<count {
-                let image = UnsafeBufferPointer(rebasing: pixels[(index * Self.pixelsPerImage)..<((index + 1) * Self.pixelsPerImage)])
-                var hasher = Hasher()
-                for value in image { hasher.combine(value.bitPattern) }
-                let key = hasher.finalize()
-                if let candidates = firstByHash[key], candidates.contains(where: { candidate in
-                    let other = pixels.baseAddress! + candidate * Self.pixelsPerImage
-                    return (0..<Self.pixelsPerImage).allSatisfy { image[$0] == other[$0] }
-                }) {
-                    duplicates.append(index)
-                } else {
-                    firstByHash[key, default: []].append(index)
+        earlier.images.withUnsafeBufferPointer { earlierPixels in
+            images.withUnsafeBufferPointer { ownPixels in
+                let bases = [earlierPixels.baseAddress, ownPixels.baseAddress]
+                func hash(_ image: UnsafePointer<Float>) -> Int {
+                    var hasher = Hasher()
+                    hasher.combine(bytes: UnsafeRawBufferPointer(start: image, count: size * MemoryLayout<Float>.stride))
+                    return hasher.finalize()
+                }
+                for index in 0..<earlier.count {
+                    seen[hash(bases[0]! + index * size), default: []].append((0, index))
+                }
+                for index in 0..<count {
+                    let image = bases[1]! + index * size
+                    let key = hash(image)
+                    let isCopy = seen[key]?.contains { candidate in
+                        let other = bases[candidate.dataset]! + candidate.index * size
+                        return memcmp(image, other, size * MemoryLayout<Float>.stride) == 0
+                    } ?? false
+                    if isCopy {
+                        duplicates.append(index)
+                    } else {
+                        seen[key, default: []].append((1, index))
+                    }
                 }
             }
         }

@@ -60,6 +60,8 @@ final class DigitDuplicatesTests: XCTestCase {
                                 labels: [dataset.labels[20], dataset.labels[41]], origins: ["near", "exact"])
         dataset.append(contentsOf: copy)
         XCTAssertEqual(dataset.exactDuplicateIndices(), [61])
+        XCTAssertEqual(copy.exactDuplicateIndices(after: syntheticDataset(perClass: 6, seed: 3)), [1])
+        XCTAssertEqual((copy + copy).exactDuplicateIndices(after: DigitDataset()), [2, 3])
         XCTAssertEqual(dataset.removingExactDuplicates().count, 61)
         let pairs = dataset.internalDuplicatePairs()
         XCTAssertEqual(pairs.map { [$0.index, $0.otherIndex] }, [[20, 60], [41, 61]])
