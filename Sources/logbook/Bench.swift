@@ -27,6 +27,10 @@ struct Bench: ParsableCommand {
             print(String(format: "%@: train step %.3f s (%.0f GFLOP/s), inference %.0f images/s (%.0f GFLOP/s); %.3f GFLOP per image, %d parameters, %d threads",
                          name, result.trainStepSeconds, 3 * gflop * Double(batch) / result.trainStepSeconds,
                          result.inferImagesPerSecond, gflop * result.inferImagesPerSecond, gflop, result.parameters, Threads.count))
+            // The process's peak so far: for the first model, its training peak.
+            var usage = rusage()
+            getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+            print(String(format: "  peak memory so far: %.0f MiB", Double(usage.ru_maxrss) / 1024))
             results[name.replacingOccurrences(of: "-", with: "_")] = result
         }
         if let json {
