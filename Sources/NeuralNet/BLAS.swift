@@ -41,3 +41,12 @@ func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         }
     }
 }
+
+/// Dot products of every row of `a` (m, k) with every row of `b` (n, k) into `c` (m, n), row-major,
+/// on the calling thread. For callers outside the engine that need a fast product even in debug
+/// builds (duplicate search over thousands of image signatures).
+public func rowDotProducts(_ a: UnsafePointer<Float>, rows m: Int, _ b: UnsafePointer<Float>, rows n: Int,
+                           length k: Int, into c: UnsafeMutablePointer<Float>, resultStride: Int? = nil) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k),
+                0, c, Int32(resultStride ?? n))
+}

@@ -39,6 +39,16 @@ public final class BatchNorm: Layer {
          ("num_batches_tracked", batchesTracked)]
     }
 
+    /// The evaluation-mode layer as y = x * scale + shift per channel, to fold into a convolution.
+    public func inferenceAffine() -> (scale: [Float], shift: [Float]) {
+        var scale = [Float](repeating: 0, count: channels), shift = scale
+        for c in 0..<channels {
+            scale[c] = weight.value.data[c] / (runningVar.value.data[c] + eps).squareRoot()
+            shift[c] = bias.value.data[c] - runningMean.value.data[c] * scale[c]
+        }
+        return (scale, shift)
+    }
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.rank >= 2 && input.shape[1] == channels,
                      "BatchNorm(\(channels)): input \(input.shape) has no channel axis of \(channels)")

@@ -49,6 +49,18 @@ public final class Conv2D: Layer {
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        convolve(input, keepColumns: training, scale: nil, shift: bias?.value.data, relu: false)
+    }
+
+    /// Evaluation-mode convolution with a per-channel affine map (a batch norm's running
+    /// statistics folded in) and optionally a ReLU applied while the GEMM output is rearranged:
+    /// one pass over the activations instead of three.
+    public func forwardFused(_ input: Tensor, scale: [Float], shift: [Float], relu: Bool) -> Tensor {
+        precondition(bias == nil, "forwardFused folds a batch norm into a convolution without bias")
+        return convolve(input, keepColumns: false, scale: scale, shift: shift, relu: relu)
+    }
+
+    private func convolve(_ input: Tensor, keepColumns: Bool, scale: [Float]?, shift: [Float]?, relu: Bool) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == inChannels,
                      "Conv2D(\(inChannels)->\(outChannels)): input \(input.shape) is not (N, \(inChannels), H, W)")
         let (n, h, w) = (input.shape[0], input.shape[2], input.shape[3])
@@ -76,22 +88,26 @@ public final class Conv2D: Layer {
             }
         }
 
-        // (outC, N, P) -> (N, outC, P), adding the bias on the way.
+        // (outC, N, P) -> (N, outC, P), applying y = x * scale + shift (and ReLU) on the way.
         var output = [Float](unsafeUninitializedCapacity: n * outChannels * positions) { _, c in c = n * outChannels * positions }
-        let biasValues = bias?.value.data
+        let channels = outChannels
         product.withUnsafeBufferPointer { p in
             output.withUnsafeMutableBufferPointer { y in
                 let pp = p.baseAddress!, yp = y.baseAddress!
-                parallelFor(n * outChannels, minimumPerThread: 64) { i in
-                    let (b, o) = (i / outChannels, i % outChannels)
+                parallelFor(n * channels, minimumPerThread: 64) { i in
+                    let (b, o) = (i / channels, i % channels)
                     let src = pp + o * columnCount + b * positions
                     let dst = yp + i * positions
-                    let shift = biasValues?[o] ?? 0
-                    for j in 0..<positions { dst[j] = src[j] + shift }
+                    let a = scale?[o] ?? 1, c = shift?[o] ?? 0
+                    if relu {
+                        for j in 0..<positions { dst[j] = max(0, src[j] * a + c) }
+                    } else {
+                        for j in 0..<positions { dst[j] = src[j] * a + c }
+                    }
                 }
             }
         }
-        if training {
+        if keepColumns {
             columns = cols
             inputShape = input.shape
         } else {

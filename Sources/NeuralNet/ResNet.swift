@@ -89,6 +89,7 @@ public final class BasicBlock: Layer {
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        guard training else { return forwardEvaluation(input) }
         var out = conv1.forward(input, training: training)
         out = bn1.forward(out, training: training)
         out = relu1.forward(out, training: training)
@@ -100,6 +101,23 @@ public final class BasicBlock: Layer {
             out += input
         }
         return reluOut.forward(out, training: training)
+    }
+
+    /// Evaluation: batch norms folded into the convolutions, ReLUs fused with them.
+    private func forwardEvaluation(_ input: Tensor) -> Tensor {
+        let affine1 = bn1.inferenceAffine(), affine2 = bn2.inferenceAffine()
+        var out = conv1.forwardFused(input, scale: affine1.scale, shift: affine1.shift, relu: true)
+        out = conv2.forwardFused(out, scale: affine2.scale, shift: affine2.shift, relu: false)
+        if let downsampleConv, let downsampleBN {
+            let affine = downsampleBN.inferenceAffine()
+            out += downsampleConv.forwardFused(input, scale: affine.scale, shift: affine.shift, relu: false)
+        } else {
+            out += input
+        }
+        out.data.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count where p[i] < 0 { p[i] = 0 }
+        }
+        return out
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
@@ -197,9 +215,15 @@ public final class ResNet: Layer {
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == config.inChannels,
                      "\(config.architecture.rawValue): input \(input.shape) is not (N, \(config.inChannels), H, W)")
-        var x = conv1.forward(input, training: training)
-        x = bn1.forward(x, training: training)
-        x = relu.forward(x, training: training)
+        var x: Tensor
+        if training {
+            x = conv1.forward(input, training: true)
+            x = bn1.forward(x, training: true)
+            x = relu.forward(x, training: true)
+        } else {
+            let affine = bn1.inferenceAffine()
+            x = conv1.forwardFused(input, scale: affine.scale, shift: affine.shift, relu: true)
+        }
         x = maxPool.forward(x, training: training)
         for blocks in stages {
             for block in blocks { x = block.forward(x, training: training) }

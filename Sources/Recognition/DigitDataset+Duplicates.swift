@@ -298,17 +298,14 @@ extension DigitDataset {
         return packed
     }
 
-    /// Blocked dot products: 4 rows of `a` at a time against a tile of `b` rows that stays in
-    /// cache, with SIMD8 accumulators. ~19 G multiply-adds for 5k x 15k images take about a second
-    /// per core in a release build (debug builds are far slower; tests use small sets).
+    /// Blocked dot products: 4 rows of `a` at a time against a tile of `b` rows that stays in cache,
+    /// each block one small OpenBLAS product.
     private static func similarityKernel(_ a: UnsafeBufferPointer<Float>, _ aCount: Int,
                                          _ b: UnsafeBufferPointer<Float>, _ bCount: Int,
                                          length: Int, rowBlocks: StrideTo<Int>, triangle: Bool,
                                          visit: (Int, Int, ArraySlice<Float>) -> Void) {
         let tile = 256
         var sims = [Float](repeating: 0, count: 4 * tile)
-        let rawA = UnsafeRawPointer(a.baseAddress!), rawB = UnsafeRawPointer(b.baseAddress!)
-        let stride = length * MemoryLayout<Float>.stride
         var tileStart = 0
         while tileStart < bCount {
             let tileEnd = min(tileStart + tile, bCount)
@@ -316,29 +313,10 @@ extension DigitDataset {
                 let first = block * 4, rows = min(4, aCount - first)
                 // In a triangle, tiles wholly at or below the diagonal hold no wanted pair.
                 if triangle && tileEnd <= first + 1 { continue }
-                let r0 = rawA + first * stride
-                let r1 = rawA + (first + min(1, rows - 1)) * stride
-                let r2 = rawA + (first + min(2, rows - 1)) * stride
-                let r3 = rawA + (first + min(3, rows - 1)) * stride
                 sims.withUnsafeMutableBufferPointer { out in
-                    for j in tileStart..<tileEnd {
-                        let column = rawB + j * stride
-                        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
-                        var offset = 0
-                        while offset < stride {
-                            let v = column.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                            s0 += r0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * v
-                            s1 += r1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * v
-                            s2 += r2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * v
-                            s3 += r3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * v
-                            offset += 8 * MemoryLayout<Float>.stride
-                        }
-                        let k = j - tileStart
-                        out[k] = s0.sum()
-                        out[tile + k] = s1.sum()
-                        out[2 * tile + k] = s2.sum()
-                        out[3 * tile + k] = s3.sum()
-                    }
+                    // OpenBLAS, so that debug builds (the test suite) are as fast as release ones.
+                    rowDotProducts(a.baseAddress! + first * length, rows: rows, b.baseAddress! + tileStart * length,
+                                   rows: tileEnd - tileStart, length: length, into: out.baseAddress!, resultStride: tile)
                 }
                 for r in 0..<rows {
                     visit(first + r, tileStart, sims[(r * tile)..<(r * tile + tileEnd - tileStart)])
