@@ -18,6 +18,16 @@ public final class Conv2D: Layer {
     // columns: (inC * kH * kW, N * outH * outW), kept from forward for the weight gradient
     private var columns: [Float] = []
     private var inputShape: [Int] = []
+    // The input of a training forward on the Winograd path, which builds its columns in backward.
+    private var savedInput = Tensor(zeros: [0])
+    // winogradWeights: (16, outC, inC), the forward's transformed weights, reused by backward
+    private var winogradWeights: [Float] = []
+
+    /// Whether 3x3, stride-1, padding-1 convolutions use Winograd F(2x2, 3x3) for the forward pass
+    /// and the input gradient (the weight gradient always uses im2col + GEMM).
+    nonisolated(unsafe) public static var winogradEnabled = true
+
+    var usesWinograd: Bool { Conv2D.winogradEnabled && kernelSize == 3 && stride == 1 && padding == 1 }
 
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, rng: inout RandomGenerator) {
@@ -70,6 +80,24 @@ public final class Conv2D: Layer {
         let positions = oh * ow
         let columnCount = n * positions
 
+        if usesWinograd {
+            var output = [Float](unsafeUninitializedCapacity: n * outChannels * positions) { _, c in c = n * outChannels * positions }
+            let u = weight.value.data.withUnsafeBufferPointer {
+                Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels)
+            }
+            input.data.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { y in
+                    Winograd.convolve(x.baseAddress!, n: n, inChannels: inChannels, height: h, width: w, u: u,
+                                      outChannels: outChannels, output: y.baseAddress!, scale: scale, shift: shift, relu: relu)
+                }
+            }
+            columns = []
+            savedInput = keepColumns ? input : Tensor(zeros: [0])
+            winogradWeights = keepColumns ? u : []
+            inputShape = input.shape
+            return Tensor(shape: [n, outChannels, oh, ow], data: output)
+        }
+
         var cols = [Float](unsafeUninitializedCapacity: patch * columnCount) { _, c in c = patch * columnCount }
         input.data.withUnsafeBufferPointer { x in
             cols.withUnsafeMutableBufferPointer { c in
@@ -107,6 +135,7 @@ public final class Conv2D: Layer {
                 }
             }
         }
+        savedInput = Tensor(zeros: [0])
         if keepColumns {
             columns = cols
             inputShape = input.shape
@@ -117,13 +146,23 @@ public final class Conv2D: Layer {
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
-        precondition(!columns.isEmpty, "Conv2D.backward needs a forward pass in training mode first")
+        let winograd = savedInput.count > 0
+        precondition(!columns.isEmpty || winograd, "Conv2D.backward needs a forward pass in training mode first")
         let (n, h, w) = (inputShape[0], inputShape[2], inputShape[3])
         let (oh, ow) = (gradOutput.shape[2], gradOutput.shape[3])
         let k = kernelSize
         let patch = inChannels * k * k
         let positions = oh * ow
         let columnCount = n * positions
+        if winograd {
+            // The weight gradient needs the columns the Winograd forward did not build.
+            columns = [Float](unsafeUninitializedCapacity: patch * columnCount) { _, c in c = patch * columnCount }
+            savedInput.data.withUnsafeBufferPointer { x in
+                columns.withUnsafeMutableBufferPointer { c in
+                    im2col(x.baseAddress!, c.baseAddress!, n: n, h: h, w: w, oh: oh, ow: ow)
+                }
+            }
+        }
 
         // gradProduct: (outC, N * P), the layout the GEMMs want.
         var gradProduct = [Float](unsafeUninitializedCapacity: outChannels * columnCount) { _, c in c = outChannels * columnCount }
@@ -160,6 +199,22 @@ public final class Conv2D: Layer {
                          a: g.baseAddress!, b: c.baseAddress!, beta: 1, c: dw.baseAddress!)
                 }
             }
+        }
+
+        if winograd {
+            // dx is the 3x3 convolution of dy with the kernels transposed and rotated 180 degrees.
+            var gradInput = [Float](unsafeUninitializedCapacity: n * inChannels * h * w) { _, c in c = n * inChannels * h * w }
+            gradOutput.data.withUnsafeBufferPointer { dy in
+                gradInput.withUnsafeMutableBufferPointer { dx in
+                    Winograd.convolve(dy.baseAddress!, n: n, inChannels: outChannels, height: h, width: w, u: winogradWeights,
+                                      transposedU: true, outChannels: inChannels, output: dx.baseAddress!,
+                                      scale: nil, shift: nil, relu: false)
+                }
+            }
+            columns = []
+            savedInput = Tensor(zeros: [0])
+            winogradWeights = []
+            return Tensor(shape: inputShape, data: gradInput)
         }
 
         // dColumns (patch, NP) = W^T (patch, outC) x gradProduct (outC, NP); reuse the columns buffer.

@@ -13,9 +13,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Width multiplier of the networks.") var width: Double = 1
     @Option(help: "Write the results here as JSON.") var json: String?
     @Option(parsing: .upToNextOption, help: "Models to time.") var models: [String] = ["resnet18", "resnet18-lstm"]
+    @Flag(help: "Use im2col + GEMM for every convolution (to compare with the Winograd path).") var noWinograd = false
 
     func run() throws {
         compute.apply()
+        Conv2D.winogradEnabled = !noWinograd
         var results: [String: ModelBenchmark] = [:]
         for name in models {
             guard let architecture = ModelConfig.Architecture(rawValue: name) else {

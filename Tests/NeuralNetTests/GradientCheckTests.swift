@@ -208,3 +208,48 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(dropout.forward(x, training: false), x, "evaluation passes values through")
     }
 }
+
+final class WinogradTests: XCTestCase {
+    override func tearDown() { Conv2D.winogradEnabled = true }
+
+    /// The Winograd path (3x3, stride 1, padding 1) against im2col + GEMM, forward and both
+    /// gradients, on odd and even sizes.
+    func testWinogradMatchesIm2col() {
+        for (n, c, o, h, w) in [(2, 3, 4, 7, 5), (3, 8, 6, 6, 6), (1, 5, 2, 1, 3), (2, 16, 16, 4, 4), (2, 3, 4, 18, 17), (1, 2, 3, 16, 33)] {
+            var rng = RandomGenerator(seed: UInt64(h * 100 + w))
+            let x = Tensor(randomNormal: [n, c, h, w], using: &rng)
+            let dy = Tensor(randomNormal: [n, o, h, w], using: &rng)
+            var results: [(Tensor, Tensor, Tensor, Tensor)] = []
+            for winograd in [false, true] {
+                Conv2D.winogradEnabled = winograd
+                var weightRNG = RandomGenerator(seed: 9)
+                let conv = Conv2D(inChannels: c, outChannels: o, kernelSize: 3, stride: 1, padding: 1, rng: &weightRNG)
+                XCTAssertEqual(conv.usesWinograd, winograd)
+                let y = conv.forward(x, training: true)
+                let dx = conv.backward(dy)
+                results.append((y, dx, conv.weight.grad, conv.bias!.grad))
+            }
+            XCTAssertLessThan(results[0].0.maxAbsDifference(results[1].0), 1e-4, "y for \(n),\(c),\(o),\(h),\(w)")
+            XCTAssertLessThan(results[0].1.maxAbsDifference(results[1].1), 1e-4, "dx")
+            XCTAssertLessThan(results[0].2.maxAbsDifference(results[1].2), 1e-4, "dweight")
+            XCTAssertLessThan(results[0].3.maxAbsDifference(results[1].3), 1e-4, "dbias")
+        }
+    }
+
+    func testFusedEvaluationMatchesConvolutionThenAffineThenReLU() {
+        for winograd in [false, true] {
+            Conv2D.winogradEnabled = winograd
+            var rng = RandomGenerator(seed: 4)
+            let conv = Conv2D(inChannels: 3, outChannels: 4, kernelSize: 3, stride: 1, padding: 1, bias: false, rng: &rng)
+            let x = Tensor(randomNormal: [2, 3, 5, 6], using: &rng)
+            let scale: [Float] = [0.5, -1, 2, 1.5], shift: [Float] = [0.1, 0.2, -0.3, 0]
+            let fused = conv.forwardFused(x, scale: scale, shift: shift, relu: true)
+            var expected = conv.forward(x, training: false)
+            for i in 0..<expected.count {
+                let channel = (i / 30) % 4
+                expected.data[i] = max(0, expected.data[i] * scale[channel] + shift[channel])
+            }
+            XCTAssertLessThan(fused.maxAbsDifference(expected), 1e-5)
+        }
+    }
+}

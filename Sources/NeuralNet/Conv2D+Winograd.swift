@@ -1,0 +1,202 @@
+import Foundation
+
+/// Winograd F(2x2, 3x3) for 3x3 convolutions with stride 1 and padding 1 (87% of ResNet18's
+/// arithmetic): each 2x2 block of outputs comes from 16 multiplies per channel pair instead of 36.
+/// The 16 element-wise products over channels become 16 GEMMs, (outC, inC) x (inC, tiles).
+///
+/// Transforms (Lavin & Gray, 2015): U = G g G^T, V = B^T d B, Y = A^T (sum over inC of U * V) A with
+/// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+/// A^T = [1 1 1 0; 0 1 -1 -1].
+enum Winograd {
+    /// Weights (outC, inC, 3, 3) -> U: (16, outC, inC).
+    static func transformWeights(_ g: UnsafePointer<Float>, outChannels: Int, inChannels: Int) -> [Float] {
+        let (rowsOut, rowsIn) = (outChannels, inChannels)
+        let plane = rowsOut * rowsIn
+        var u = [Float](repeating: 0, count: 16 * plane)
+        u.withUnsafeMutableBufferPointer { ub in
+            let up = ub.baseAddress!
+            parallelFor(rowsOut, minimumPerThread: 16) { o in
+                for i in 0..<rowsIn {
+                    // kernel rows (k0, k1, k2) of output channel o and input channel i
+                    let source = g + (o * inChannels + i) * 9
+                    let k0 = SIMD4<Float>(source[0], source[1], source[2], 0)
+                    let k1 = SIMD4<Float>(source[3], source[4], source[5], 0)
+                    let k2 = SIMD4<Float>(source[6], source[7], source[8], 0)
+                    // G k: four rows of 3 (in SIMD4 lanes 0...2)
+                    let rows = (k0, 0.5 * (k0 + k1 + k2), 0.5 * (k0 - k1 + k2), k2)
+                    @inline(__always) func store(_ r: Int, _ row: SIMD4<Float>) {
+                        let a = row[0], b = row[1], d = row[2]
+                        let base = up + (r * 4) * plane + o * rowsIn + i
+                        base[0] = a
+                        base[plane] = 0.5 * (a + b + d)
+                        base[2 * plane] = 0.5 * (a - b + d)
+                        base[3 * plane] = d
+                    }
+                    store(0, rows.0); store(1, rows.1); store(2, rows.2); store(3, rows.3)
+                }
+            }
+        }
+        return u
+    }
+
+    /// The flipped-and-transposed kernels of the input-gradient convolution have the transformed
+    /// weights U'_(r,c) = U_(p(r),p(c))^T with p = (3, 1, 2, 0): G applied to a reversed kernel row is
+    /// G applied to the row with its first and last outputs swapped. So backward reuses forward's U.
+    static let flippedIndex: [Int] = {
+        let p = [3, 1, 2, 0]
+        return (0..<16).map { k in p[k / 4] * 4 + p[k % 4] }
+    }()
+
+    /// y (N, outC, H, W) = 3x3 convolution of x (N, inC, H, W), stride 1, padding 1, with transformed
+    /// weights `u` (16, outC, inC); or, with `transposedU`, the input gradient of a layer whose forward
+    /// weights are `u` (16, inC, outC) (see `flippedIndex`). Then y * scale + shift per channel and an
+    /// optional ReLU.
+    static func convolve(_ x: UnsafePointer<Float>, n: Int, inChannels: Int, height h: Int, width w: Int,
+                         u: [Float], transposedU: Bool = false, outChannels: Int, output y: UnsafeMutablePointer<Float>,
+                         scale: [Float]?, shift: [Float]?, relu: Bool) {
+        let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2
+        let tilesPerImage = tilesH * tilesW
+        let tiles = n * tilesPerImage
+        // Each plane is copied into a zero-padded scratch plane (1 pixel on top and left, enough on
+        // the right and bottom for 8 whole tiles), so the transform needs no bounds checks.
+        let paddedTilesW = (tilesW + 7) / 8 * 8
+        let paddedWidth = 2 * paddedTilesW + 18
+        let paddedHeight = 2 * tilesH + 2
+
+        // v: (16, inC, tiles)
+        let vPlane = inChannels * tiles
+        var v = [Float](unsafeUninitializedCapacity: 16 * vPlane) { _, c in c = 16 * vPlane }
+        v.withUnsafeMutableBufferPointer { vb in
+            let vp = vb.baseAddress!
+            parallelChunks(inChannels) { channels in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: paddedWidth * paddedHeight)
+                scratch.initialize(repeating: 0, count: paddedWidth * paddedHeight)
+                defer { scratch.deallocate() }
+                // A tile row of up to 8 tiles is staged here before its 16 planes are written.
+                var staged = [SIMD8<Float>](repeating: SIMD8<Float>(), count: 16)
+                for i in channels {
+                    for b in 0..<n {
+                        let plane = x + (b * inChannels + i) * h * w
+                        for yy in 0..<h {
+                            (scratch + (yy + 1) * paddedWidth + 1).update(from: plane + yy * w, count: w)
+                        }
+                        for ty in 0..<tilesH {
+                            var tx = 0
+                            while tx < tilesW {
+                                // columns c = 0...3 of 8 consecutive tiles: stride-2 lanes out of two loads
+                                func rowColumns(_ r: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                                    let line = UnsafeRawPointer(scratch + (2 * ty + r) * paddedWidth + 2 * tx)
+                                    let a = line.loadUnaligned(as: SIMD16<Float>.self)
+                                    let c = line.loadUnaligned(fromByteOffset: 8, as: SIMD16<Float>.self)
+                                    return (a.evenHalf, a.oddHalf, c.evenHalf, c.oddHalf)
+                                }
+                                let d0 = rowColumns(0), d1 = rowColumns(1), d2 = rowColumns(2), d3 = rowColumns(3)
+                                // B^T d (rows), then (.) B (columns)
+                                @inline(__always) func stage(_ r: Int, _ p0: SIMD8<Float>, _ p1: SIMD8<Float>,
+                                                             _ p2: SIMD8<Float>, _ p3: SIMD8<Float>) {
+                                    staged[r * 4] = p0 - p2
+                                    staged[r * 4 + 1] = p1 + p2
+                                    staged[r * 4 + 2] = p2 - p1
+                                    staged[r * 4 + 3] = p1 - p3
+                                }
+                                stage(0, d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
+                                stage(1, d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
+                                stage(2, d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
+                                stage(3, d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
+                                let count = min(8, tilesW - tx)
+                                let t = b * tilesPerImage + ty * tilesW + tx
+                                for k in 0..<16 {
+                                    let dst = vp + k * vPlane + i * tiles + t
+                                    let value = staged[k]
+                                    if count == 8 {
+                                        UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
+                                    } else {
+                                        for j in 0..<count { dst[j] = value[j] }
+                                    }
+                                }
+                                tx += 8
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // m: (16, outC, tiles) = U_k (outC, inC) x V_k (inC, tiles)
+        let mPlane = outChannels * tiles
+        var m = [Float](unsafeUninitializedCapacity: 16 * mPlane) { _, c in c = 16 * mPlane }
+        u.withUnsafeBufferPointer { ub in
+            v.withUnsafeBufferPointer { vb in
+                m.withUnsafeMutableBufferPointer { mb in
+                    for k in 0..<16 {
+                        let source = transposedU ? flippedIndex[k] : k
+                        gemm(transposeA: transposedU, transposeB: false, m: outChannels, n: tiles, k: inChannels,
+                             a: ub.baseAddress! + source * outChannels * inChannels, b: vb.baseAddress! + k * vPlane,
+                             c: mb.baseAddress! + k * mPlane)
+                    }
+                }
+            }
+        }
+
+        // y = A^T m A per tile, 8 tiles at a time, with the epilogue
+        m.withUnsafeBufferPointer { mb in
+            let mp = mb.baseAddress!
+            parallelFor(n * outChannels, minimumPerThread: 8) { plane in
+                let (b, o) = (plane / outChannels, plane % outChannels)
+                let a = SIMD8<Float>(repeating: scale?[o] ?? 1), c = SIMD8<Float>(repeating: shift?[o] ?? 0)
+                let zero = SIMD8<Float>()
+                let out = y + plane * h * w
+                for ty in 0..<tilesH {
+                    var tx = 0
+                    while tx < tilesW {
+                        let count = min(8, tilesW - tx)
+                        let t = b * tilesPerImage + ty * tilesW + tx
+                        let src = mp + o * tiles + t
+                        @inline(__always) func at(_ k: Int) -> SIMD8<Float> {
+                            if count == 8 { return UnsafeRawPointer(src + k * mPlane).loadUnaligned(as: SIMD8<Float>.self) }
+                            var value = SIMD8<Float>()
+                            for j in 0..<count { value[j] = src[k * mPlane + j] }
+                            return value
+                        }
+                        // A^T m: s0 = m_0 + m_1 + m_2, s1 = m_1 - m_2 - m_3 (rows), then the same on columns
+                        var s0 = (zero, zero, zero, zero), s1 = (zero, zero, zero, zero)
+                        let m0 = (at(0), at(1), at(2), at(3)), m1 = (at(4), at(5), at(6), at(7))
+                        let m2 = (at(8), at(9), at(10), at(11)), m3 = (at(12), at(13), at(14), at(15))
+                        s0 = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
+                        s1 = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
+                        var y00 = (s0.0 + s0.1 + s0.2) * a + c, y01 = (s0.1 - s0.2 - s0.3) * a + c
+                        var y10 = (s1.0 + s1.1 + s1.2) * a + c, y11 = (s1.1 - s1.2 - s1.3) * a + c
+                        if relu {
+                            y00 = pointwiseMax(y00, zero); y01 = pointwiseMax(y01, zero)
+                            y10 = pointwiseMax(y10, zero); y11 = pointwiseMax(y11, zero)
+                        }
+                        if count == 8 && 2 * (tx + 8) <= w && 2 * ty + 1 < h {
+                            // Interleave the two columns of outputs into full rows of 16.
+                            var top = SIMD16<Float>(), bottom = SIMD16<Float>()
+                            for j in 0..<8 {
+                                top[2 * j] = y00[j]; top[2 * j + 1] = y01[j]
+                                bottom[2 * j] = y10[j]; bottom[2 * j + 1] = y11[j]
+                            }
+                            let row = out + 2 * ty * w + 2 * tx
+                            UnsafeMutableRawPointer(row).storeBytes(of: top, as: SIMD16<Float>.self)
+                            UnsafeMutableRawPointer(row + w).storeBytes(of: bottom, as: SIMD16<Float>.self)
+                            tx += 8
+                            continue
+                        }
+                        for j in 0..<count {
+                            let ox = 2 * (tx + j), oy = 2 * ty
+                            let top = out + oy * w + ox
+                            top[0] = y00[j]
+                            if ox + 1 < w { top[1] = y01[j] }
+                            if oy + 1 < h {
+                                top[w] = y10[j]
+                                if ox + 1 < w { top[w + 1] = y11[j] }
+                            }
+                        }
+                        tx += 8
+                    }
+                }
+            }
+        }
+    }
+}
