@@ -29,6 +29,10 @@ public final class Conv2D: Layer {
 
     var usesWinograd: Bool { Conv2D.winogradEnabled && kernelSize == 3 && stride == 1 && padding == 1 }
 
+    /// False for a network's first layer during training: nothing upstream needs dLoss/dImage, and
+    /// its input gradient is a large GEMM plus col2im. `backward` then returns an empty tensor.
+    public var computesInputGradient = true
+
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, rng: inout RandomGenerator) {
         self.inChannels = inChannels
@@ -199,6 +203,13 @@ public final class Conv2D: Layer {
                          a: g.baseAddress!, b: c.baseAddress!, beta: 1, c: dw.baseAddress!)
                 }
             }
+        }
+
+        if !computesInputGradient {
+            columns = []
+            savedInput = Tensor(zeros: [0])
+            winogradWeights = []
+            return Tensor(zeros: [0])
         }
 
         if winograd {

@@ -15,6 +15,7 @@ public struct ModelBenchmark: Codable, Sendable {
 
     public static func measure(config: ModelConfig, batch: Int, seconds: Double = 10, seed: UInt64 = 0) -> ModelBenchmark {
         let model = ResNet(config: config, seed: seed)
+        model.computesInputGradient = false  // as in PyTorch, where the input does not require grad
         var rng = RandomGenerator(seed: seed)
         let input = Tensor(randomUniform: [batch, config.inChannels, config.inputSize, config.inputSize], bound: 1, using: &rng)
         let targets = (0..<batch).map { _ in rng.nextInt(config.classes) }

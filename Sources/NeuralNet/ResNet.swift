@@ -200,6 +200,13 @@ public final class ResNet: Layer {
         return size
     }
 
+    /// Whether `backward` returns dLoss/dInput. Training does not need it (`Trainer` turns it off),
+    /// which saves the first convolution's input-gradient GEMM; gradient checks do.
+    public var computesInputGradient: Bool {
+        get { conv1.computesInputGradient }
+        set { conv1.computesInputGradient = newValue }
+    }
+
     public func namedState() -> [(String, Parameter)] {
         var state = prefixed("conv1", conv1.namedState()) + prefixed("bn1", bn1.namedState())
         for (s, blocks) in stages.enumerated() {

@@ -61,6 +61,7 @@ public final class Trainer {
         self.validation = validation
         self.runDirectory = runDirectory
         self.model = initial ?? ResNet(config: settings.model, seed: settings.seed)
+        model.computesInputGradient = false
         self.optimizer = settings.makeOptimizer(for: model.parameters)
     }
 

@@ -34,3 +34,23 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(model.forward(batch, training: false), all)
     }
 }
+
+final class InputGradientTests: XCTestCase {
+    /// Turning off the input gradient changes nothing else: the same parameter gradients.
+    func testSkippingTheInputGradientKeepsParameterGradients() {
+        var rng = RandomGenerator(seed: 8)
+        let x = Tensor(randomUniform: [4, 1, 64, 64], bound: 1, using: &rng)
+        let dy = Tensor(randomNormal: [4, 10], using: &rng)
+        var grads: [[Tensor]] = []
+        for computes in [true, false] {
+            let model = ResNet(config: ModelConfig(architecture: .resnet18, width: 0.0625), seed: 3)
+            model.computesInputGradient = computes
+            _ = model.forward(x, training: true)
+            model.zeroGrad()
+            let dx = model.backward(dy)
+            XCTAssertEqual(dx.count, computes ? x.count : 0)
+            grads.append(model.parameters.map(\.grad))
+        }
+        for (a, b) in zip(grads[0], grads[1]) { XCTAssertEqual(a, b) }
+    }
+}
