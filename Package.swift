@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Recognition", targets: ["Recognition"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,13 +32,15 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CPNG", "CJPEG", "CTIFF"]),
         .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
         .target(name: "Recognition", dependencies: ["Imaging", "NeuralNet", "CZlib"]),
+        .target(name: "Pipeline", dependencies: ["Imaging", "NeuralNet", "Recognition"]),
         .executableTarget(name: "logbook", dependencies: [
-            "Imaging", "NeuralNet", "Recognition",
+            "Imaging", "NeuralNet", "Recognition", "Pipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RecognitionTests", dependencies: ["Recognition", "NeuralNet", "Imaging"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Recognition", "Imaging"]),
     ]
 )
