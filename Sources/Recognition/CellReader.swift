@@ -1,0 +1,231 @@
+import Foundation
+import Imaging
+import NeuralNet
+
+/// What a reader makes of a cell, for the person checking the output.
+public enum CellFlag: String, Sendable, Codable, CaseIterable {
+    /// Read, every digit at or above the review threshold.
+    case ok
+    /// Read, but at least one digit is below the review threshold: a person should look.
+    case review
+    /// No digit-like ink (after rules, specks and neighbours' strokes are removed).
+    case empty
+    /// Ink that could not be turned into a number: more digits than allowed, or digits the
+    /// cutter produced but that hold no ink after normalisation.
+    case unreadable
+}
+
+/// One classified digit of a cell.
+public struct DigitReading: Sendable, Equatable {
+    /// A class and its softmax probability.
+    public struct Alternative: Sendable, Equatable {
+        public var digit: Int
+        public var probability: Float
+        public init(digit: Int, probability: Float) {
+            self.digit = digit
+            self.probability = probability
+        }
+    }
+
+    /// The winning class.
+    public var digit: Int
+    /// Its softmax probability.
+    public var probability: Float
+    /// The three most probable classes, best first (the first is `digit` itself).
+    public var alternatives: [Alternative]
+    /// Where the digit is in the cell image (pixels, inclusive).
+    public var box: CutCell.Box
+
+    public init(digit: Int, probability: Float, alternatives: [Alternative], box: CutCell.Box) {
+        self.digit = digit
+        self.probability = probability
+        self.alternatives = alternatives
+        self.box = box
+    }
+}
+
+/// A cell read into a value.
+public struct CellReading: Sendable, Equatable {
+    /// The number as read, e.g. "28.7"; "" for an empty cell and for a cell without classified
+    /// digits. An unreadable cell with too many digits still carries its digits here (for review).
+    public var value: String
+    /// The digits, left to right.
+    public var digits: [DigitReading]
+    /// Number of digits before the decimal point ("28.7": 2), or nil for an integer.
+    public var separatorAfter: Int?
+    /// Whether `separatorAfter` comes from a separator seen in the cell (true) or from the
+    /// column's expected decimals (false); false too when there is none.
+    public var separatorSeen: Bool
+    /// The lowest digit probability: 1 for an empty cell, 0 for an unreadable cell without digits.
+    public var confidence: Float
+    public var flag: CellFlag
+
+    public init(value: String, digits: [DigitReading], separatorAfter: Int?, separatorSeen: Bool,
+                confidence: Float, flag: CellFlag) {
+        self.value = value
+        self.digits = digits
+        self.separatorAfter = separatorAfter
+        self.separatorSeen = separatorSeen
+        self.confidence = confidence
+        self.flag = flag
+    }
+
+    /// The flag this reading would get at another review threshold (empty and unreadable stay).
+    public func flag(atThreshold threshold: Float) -> CellFlag {
+        switch flag {
+        case .empty, .unreadable: return flag
+        case .ok, .review: return confidence < threshold ? .review : .ok
+        }
+    }
+}
+
+/// How a `CellReader` turns digits into values.
+public struct CellReaderSettings: Sendable, Equatable {
+    /// A read cell whose lowest digit probability is below this is flagged `review`.
+    public var reviewThreshold: Float
+    /// Decimals a column's values have (e.g. ["D": 1]); when a cell of such a column shows no
+    /// separator, the decimal point is put that many digits from the right (only when at least
+    /// one digit stays before it). Columns not listed, and cells read without a column, use
+    /// `defaultDecimals`; nil means: no point unless one is seen.
+    public var decimalsByColumn: [String: Int]
+    public var defaultDecimals: Int?
+    /// A cell cut into more digits than this is `unreadable`.
+    public var maxDigits: Int
+    /// Digits per network batch.
+    public var batchSize: Int
+
+    public init(reviewThreshold: Float = 0.9, decimalsByColumn: [String: Int] = [:], defaultDecimals: Int? = nil,
+                maxDigits: Int = 5, batchSize: Int = 256) {
+        self.reviewThreshold = reviewThreshold
+        self.decimalsByColumn = decimalsByColumn
+        self.defaultDecimals = defaultDecimals
+        self.maxDigits = maxDigits
+        self.batchSize = batchSize
+    }
+
+    /// The expected decimals for a cell of `column`, if any.
+    public func expectedDecimals(column: String?) -> Int? {
+        if let column, let decimals = decimalsByColumn[column] { return decimals }
+        return defaultDecimals
+    }
+}
+
+/// Reads cropped table cells into numbers: cuts each cell into digits (`CellDigitCutter`),
+/// normalises them (`DigitNormalizer`), classifies every digit of every cell in batches in one
+/// pass through the model, and assembles values with their confidence and a flag.
+///
+/// Not thread-safe (the model keeps per-forward state): one `read` at a time per reader.
+public final class CellReader {
+    public let model: ResNet
+    public var settings: CellReaderSettings
+
+    public init(model: ResNet, settings: CellReaderSettings = CellReaderSettings()) {
+        precondition(model.config.classes == 10, "CellReader needs a 10-class digit model, not \(model.config.classes)")
+        self.model = model
+        self.settings = settings
+    }
+
+    /// Reads `cells` (scan crops in paper polarity: 0 = ink, 1 = paper). `columns`, when given,
+    /// names each cell's column for `CellReaderSettings.decimalsByColumn` (same count as `cells`).
+    public func read(cells: [GrayImage], columns: [String?]? = nil) -> [CellReading] {
+        precondition(columns == nil || columns!.count == cells.count,
+                     "CellReader.read: \(columns!.count) columns for \(cells.count) cells")
+        let side = DigitNormalizer.side, pixels = side * side
+        let maxDigits = settings.maxDigits
+
+        // 1. Cut and normalise, cells spread over the threads.
+        struct Prepared {
+            var cut: CutCell
+            var images: [Float] = []   // digits x 64 x 64, only for cells that get classified
+            var blank = false          // a digit with no ink after normalisation
+        }
+        var prepared = [Prepared?](repeating: nil, count: cells.count)
+        prepared.withUnsafeMutableBufferPointer { output in
+            DigitWork.forEachChunk(cells.count, minimumPerChunk: 4) { range in
+                for index in range {
+                    let cut = CellDigitCutter.cut(cell: cells[index])
+                    var item = Prepared(cut: cut)
+                    if !cut.digits.isEmpty && cut.digits.count <= 2 * maxDigits {
+                        item.images.reserveCapacity(cut.digits.count * pixels)
+                        for digit in cut.digits {
+                            let normalized = DigitNormalizer.normalize(scan: digit.image)
+                            if !normalized.contains(where: { $0 > 0 }) { item.blank = true }
+                            item.images += normalized
+                        }
+                    }
+                    output[index] = item
+                }
+            }
+        }
+
+        // 2. One pass over all digits of all cells, in batches.
+        var owners: [(cell: Int, digit: Int)] = []
+        for (cell, item) in prepared.enumerated() {
+            for digit in 0..<(item!.images.count / pixels) { owners.append((cell, digit)) }
+        }
+        var classified = [[DigitReading]](repeating: [], count: cells.count)
+        let batchSize = max(1, settings.batchSize)
+        var start = 0
+        while start < owners.count {
+            let batch = owners[start..<min(owners.count, start + batchSize)]
+            var data = [Float]()
+            data.reserveCapacity(batch.count * pixels)
+            for owner in batch {
+                let images = prepared[owner.cell]!.images
+                data += images[(owner.digit * pixels)..<((owner.digit + 1) * pixels)]
+            }
+            let logits = model.forward(Tensor(shape: [batch.count, 1, side, side], data: data), training: false)
+            let probabilities = softmax(logits)
+            let classes = logits.shape[1]
+            for (row, owner) in batch.enumerated() {
+                let p = Array(probabilities.data[(row * classes)..<((row + 1) * classes)])
+                let ranked = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
+                let alternatives = ranked.prefix(3).map { DigitReading.Alternative(digit: $0, probability: p[$0]) }
+                classified[owner.cell].append(DigitReading(
+                    digit: ranked[0], probability: p[ranked[0]], alternatives: alternatives,
+                    box: prepared[owner.cell]!.cut.digits[owner.digit].box))
+            }
+            start += batchSize
+        }
+
+        // 3. Values and flags.
+        return (0..<cells.count).map { index in
+            assemble(cut: prepared[index]!.cut, digits: classified[index], blank: prepared[index]!.blank,
+                     column: columns?[index] ?? nil)
+        }
+    }
+
+    /// The value, confidence and flag of one cell from its cut and classified digits.
+    func assemble(cut: CutCell, digits: [DigitReading], blank: Bool, column: String?) -> CellReading {
+        if cut.digits.isEmpty {
+            return CellReading(value: "", digits: [], separatorAfter: nil, separatorSeen: false, confidence: 1, flag: .empty)
+        }
+        var separator: Int? = nil, seen = false
+        if let found = cut.separatorIndex, found > 0 && found < cut.digits.count {
+            separator = found
+            seen = true
+        } else if let decimals = settings.expectedDecimals(column: column), decimals > 0, cut.digits.count > decimals {
+            separator = cut.digits.count - decimals
+        }
+        let value = CellReader.value(digits: digits.map(\.digit), separatorAfter: separator)
+        let confidence = digits.map(\.probability).min() ?? 0
+        let flag: CellFlag
+        if digits.count != cut.digits.count || cut.digits.count > settings.maxDigits || blank {
+            flag = .unreadable
+        } else {
+            flag = confidence < settings.reviewThreshold ? .review : .ok
+        }
+        return CellReading(value: value, digits: digits, separatorAfter: digits.isEmpty ? nil : separator,
+                           separatorSeen: seen, confidence: confidence, flag: flag)
+    }
+
+    /// Digits joined, with a "." after `separatorAfter` of them: ([2, 8, 7], 2) -> "28.7".
+    public static func value(digits: [Int], separatorAfter: Int?) -> String {
+        var text = ""
+        for (index, digit) in digits.enumerated() {
+            if index == separatorAfter && index > 0 { text += "." }
+            text += String(digit)
+        }
+        return text
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import NeuralNet
+import Recognition
+
+struct EvaluateCells: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate-cells",
+        abstract: "Read transcribed table cells into numbers and score them: exact values, digits, flagged share.",
+        discussion: """
+            Exact value accuracy compares numbers (20 equals 20.0). Digit accuracy compares the read \
+            digits with the truth's digits position by position when the counts match (20 may be \
+            written 200 for 20.0), and counts all of the truth's digits wrong otherwise. Flagged = \
+            review (a digit below --review-threshold) + unreadable (too many digits). Writes \
+            wrong-cells.png (a contact sheet of the wrong cells) and readings.csv into --out.
+            """)
+
+    @OptionGroup var compute: ComputeOptions
+    @Option(help: "Truth CSV with columns image,value (station, column, ... optional).") var truth: String
+    @Option(help: "Folder the CSV's image paths are relative to (default: the truth file's folder).") var cells: String?
+    @Option(help: "Model file (.safetensors).") var model: String = "models/logbook-digits.safetensors"
+    @Option(help: "A cell with a digit below this probability is flagged for review.") var reviewThreshold: Float = 0.9
+    @Option(help: "Expected decimals when no separator is seen: N for every column, or COLUMN=N (repeat).")
+    var decimals: [String] = []
+    @Option(help: "Folder for wrong-cells.png and readings.csv.") var out: String = "out/evaluate-cells"
+    @Flag(help: "Print one JSON object instead of text.") var json = false
+
+    func validate() throws {
+        guard reviewThreshold >= 0 && reviewThreshold <= 1 else { throw ValidationError("--review-threshold must be in 0...1") }
+        _ = try parsedDecimals()
+    }
+
+    func parsedDecimals() throws -> (byColumn: [String: Int], all: Int?) {
+        var byColumn: [String: Int] = [:], all: Int? = nil
+        for spec in decimals {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let count = Int(parts.last!), count >= 0 else {
+                throw ValidationError("--decimals '\(spec)': expected N or COLUMN=N with N >= 0")
+            }
+            if parts.count == 2 { byColumn[parts[0]] = count } else { all = count }
+        }
+        return (byColumn, all)
+    }
+
+    func run() throws {
+        compute.apply()
+        let network = try ResNet.load(path: model)
+        let decimals = try parsedDecimals()
+        let reader = CellReader(model: network, settings: CellReaderSettings(
+            reviewThreshold: reviewThreshold, decimalsByColumn: decimals.byColumn, defaultDecimals: decimals.all))
+        let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let shown = try CellEvaluation.writeContactSheet(report, to: out + "/wrong-cells.png")
+        try CellEvaluation.readingsCSV(report).write(toFile: out + "/readings.csv", atomically: true, encoding: .utf8)
+        if json {
+            print(CellEvaluation.json(report))
+            return
+        }
+        func percent(_ value: Double) -> String { value.isFinite ? String(format: "%.2f%%", value * 100) : "n/a" }
+        func line(_ name: String, _ s: CellScores) -> String {
+            "\(name): \(s.cells) cells, exact values \(percent(s.exactValueAccuracy)) (\(s.exact)), "
+                + "digits \(percent(s.digitAccuracy)) (\(s.digitsCorrect)/\(s.digitsTotal)), "
+                + "flagged \(percent(s.flaggedFraction)), unflagged accuracy \(percent(s.unflaggedAccuracy)) "
+                + "(ok \(s.ok), review \(s.review), empty \(s.empty), unreadable \(s.unreadable))"
+        }
+        let o = report.overall
+        print("\(model) on \(truth): \(o.cells) cells, " + String(format: "%.1f cells/s", report.cellsPerSecond)
+              + String(format: " (read %.2f s, load %.2f s)", report.readSeconds, report.loadSeconds))
+        print("  cells                 \(o.cells)")
+        print("  exact value accuracy  \(percent(o.exactValueAccuracy)) (\(o.exact) of \(o.cells))")
+        print("  digit accuracy        \(percent(o.digitAccuracy)) (\(o.digitsCorrect) of \(o.digitsTotal))")
+        print("  flagged (threshold \(reviewThreshold))  \(percent(o.flaggedFraction)) (review \(o.review), unreadable \(o.unreadable); ok \(o.ok), empty \(o.empty))")
+        print("  unflagged accuracy    \(percent(o.unflaggedAccuracy)) (\(o.unflaggedExact) of \(o.unflagged))")
+        for (station, scores) in report.perStation { print("  " + line("station \(station)", scores)) }
+        print("  review threshold -> flagged share, unflagged accuracy:")
+        for point in report.curve {
+            print(String(format: "    %.3f  %@  %@ (%d cells)", point.threshold, percent(point.flaggedFraction),
+                         percent(point.unflaggedAccuracy), point.unflaggedCells))
+        }
+        print("  digit confusion (aligned digits; rows truth, columns read):")
+        print("       " + (0..<10).map { String(format: "%5d", $0) }.joined())
+        for (digit, row) in report.confusion.enumerated() {
+            print(String(format: "    %d  ", digit) + row.map { String(format: "%5d", $0) }.joined())
+        }
+        print("wrote \(out)/readings.csv" + (shown > 0 ? " and \(out)/wrong-cells.png (\(shown) cells)" : ""))
+    }
+}

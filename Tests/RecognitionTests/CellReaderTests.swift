@@ -1,0 +1,244 @@
+import Foundation
+import Imaging
+import NeuralNet
+import XCTest
+@testable import Recognition
+
+/// A cell drawn with Imaging: white paper, black "digits" (rings) and an optional decimal dot.
+private func sketchCell(digits: Int, dotAfter: Int? = nil, width: Int? = nil) -> GrayImage {
+    let pitch = 34, height = 60
+    var canvas = RGBImage(width: width ?? (20 + digits * pitch + 10), height: height, color: .white)
+    for k in 0..<digits {
+        let x = 14 + k * pitch + (dotAfter != nil && k >= dotAfter! ? 8 : 0)
+        // A "0"-like ring: the outline of a rectangle with a thick stroke.
+        canvas.fillRect(x: x, y: 10, width: 20, height: 4, color: .black)
+        canvas.fillRect(x: x, y: 44, width: 20, height: 4, color: .black)
+        canvas.fillRect(x: x, y: 10, width: 4, height: 38, color: .black)
+        canvas.fillRect(x: x + 16, y: 10, width: 4, height: 38, color: .black)
+    }
+    if let dotAfter {
+        canvas.fillRect(x: 14 + dotAfter * pitch - 10 + 4, y: 43, width: 5, height: 5, color: .black)
+    }
+    var gray = GrayImage(width: canvas.width, height: canvas.height)
+    for i in 0..<(canvas.width * canvas.height) { gray.pixels[i] = Float(canvas.pixels[3 * i]) / 255 }
+    return gray
+}
+
+/// A tiny 10-class model whose output does not depend on the input: fc weights zero, fc bias
+/// making `digit` win with softmax probability `probability` (the other nine share the rest).
+private func fixedModel(digit: Int, probability: Float) -> ResNet {
+    let model = ResNet(config: ModelConfig(architecture: .resnet18, width: 0.0625, classes: 10), seed: 3)
+    let state = Dictionary(uniqueKeysWithValues: model.namedState())
+    state["fc.weight"]!.value.fill(0)
+    var bias = Tensor(zeros: [10])
+    // p = e^L / (e^L + 9)  =>  L = log(9 p / (1 - p))
+    bias.data[digit] = log(9 * probability / (1 - probability))
+    state["fc.bias"]!.value = bias
+    return model
+}
+
+final class CellReaderTests: RecognitionTestCase {
+    // MARK: Reading
+
+    func testCellStructureValueConfidenceAndFlags() {
+        let reader = CellReader(model: fixedModel(digit: 7, probability: 0.8))
+        let cells = [sketchCell(digits: 3, dotAfter: 2), GrayImage(width: 90, height: 60, fill: 1), sketchCell(digits: 2)]
+        let readings = reader.read(cells: cells)
+        XCTAssertEqual(readings.count, 3)
+
+        let decimal = readings[0]
+        XCTAssertEqual(decimal.digits.count, 3)
+        XCTAssertEqual(decimal.separatorAfter, 2)
+        XCTAssertTrue(decimal.separatorSeen)
+        XCTAssertEqual(decimal.value, "77.7")
+        XCTAssertEqual(decimal.confidence, 0.8, accuracy: 1e-4)
+        XCTAssertEqual(decimal.flag, .review, "0.8 is below the default threshold 0.9")
+        XCTAssertEqual(decimal.digits[0].alternatives.map(\.digit), [7, 0, 1], "best first, ties by class")
+        XCTAssertEqual(decimal.digits[0].alternatives[1].probability, 0.2 / 9, accuracy: 1e-4)
+        XCTAssertTrue(zip(decimal.digits, decimal.digits.dropFirst()).allSatisfy { $0.box.maxX < $1.box.minX },
+                      "digits left to right")
+
+        let empty = readings[1]
+        XCTAssertEqual(empty.flag, .empty)
+        XCTAssertEqual(empty.value, "")
+        XCTAssertEqual(empty.confidence, 1)
+        XCTAssertTrue(empty.digits.isEmpty)
+
+        XCTAssertEqual(readings[2].value, "77")
+        XCTAssertNil(readings[2].separatorAfter)
+
+        // The same model at a lower threshold: ok. `flag(atThreshold:)` agrees.
+        let lenient = CellReader(model: reader.model, settings: CellReaderSettings(reviewThreshold: 0.75))
+        XCTAssertEqual(lenient.read(cells: [cells[0]])[0].flag, .ok)
+        XCTAssertEqual(decimal.flag(atThreshold: 0.75), .ok)
+        XCTAssertEqual(empty.flag(atThreshold: 0.999), .empty)
+    }
+
+    func testTooManyDigitsIsUnreadable() {
+        let reader = CellReader(model: fixedModel(digit: 3, probability: 0.99),
+                                settings: CellReaderSettings(maxDigits: 4))
+        let readings = reader.read(cells: [sketchCell(digits: 5), sketchCell(digits: 4)])
+        XCTAssertEqual(readings[0].flag, .unreadable)
+        XCTAssertEqual(readings[0].value, "33333", "the guess stays visible for review")
+        XCTAssertEqual(readings[1].flag, .ok)
+        XCTAssertEqual(readings[1].value, "3333")
+    }
+
+    func testExpectedDecimalsPlaceThePointWhenNoneIsSeen() {
+        let settings = CellReaderSettings(decimalsByColumn: ["D": 1])
+        let reader = CellReader(model: fixedModel(digit: 5, probability: 0.95), settings: settings)
+        let cells = [sketchCell(digits: 3), sketchCell(digits: 3), sketchCell(digits: 3, dotAfter: 1), sketchCell(digits: 1)]
+        let readings = reader.read(cells: cells, columns: ["D", "E", "D", "D"])
+        XCTAssertEqual(readings.map(\.value), ["55.5", "555", "5.55", "5"])
+        XCTAssertEqual(readings.map(\.separatorSeen), [false, false, true, false])
+    }
+
+    func testBatchingDoesNotChangeReadings() {
+        // A real (random) network: outputs depend on the digit images.
+        let model = ResNet(config: ModelConfig(architecture: .resnet18, width: 0.0625, classes: 10), seed: 5)
+        let cells = [sketchCell(digits: 3, dotAfter: 2), sketchCell(digits: 1), sketchCell(digits: 4), sketchCell(digits: 2)]
+        let whole = CellReader(model: model).read(cells: cells)
+        let small = CellReader(model: model, settings: CellReaderSettings(batchSize: 3)).read(cells: cells)
+        XCTAssertEqual(whole.map(\.digits.count), [3, 1, 4, 2])
+        for (a, b) in zip(whole, small) {
+            XCTAssertEqual(a.value, b.value)
+            XCTAssertEqual(a.confidence, b.confidence, accuracy: 1e-5)
+        }
+    }
+
+    // MARK: Definitions
+
+    func testNumbersCompareAsNumbers() {
+        XCTAssertTrue(CellEvaluation.sameNumber("20", "20.0"))
+        XCTAssertTrue(CellEvaluation.sameNumber("28.7", "28.70"))
+        XCTAssertTrue(CellEvaluation.sameNumber("07.5", "7.5"))
+        XCTAssertTrue(CellEvaluation.sameNumber("28,7", "28.7"))
+        XCTAssertFalse(CellEvaluation.sameNumber("28.7", "28.1"))
+        XCTAssertFalse(CellEvaluation.sameNumber("200", "20"))
+        XCTAssertFalse(CellEvaluation.sameNumber("", "0"))
+        XCTAssertFalse(CellEvaluation.sameNumber("2?", "2"))
+        XCTAssertNil(CellEvaluation.number("1e3"))
+        XCTAssertEqual(CellEvaluation.number("-3"), -3)
+    }
+
+    func testDigitAccuracyDefinition() {
+        func score(_ truth: String, _ read: [Int]) -> (Int, Int, Bool) {
+            let s = CellEvaluation.digitScore(truth: truth, read: read)
+            return (s.correct, s.total, s.pairs != nil)
+        }
+        XCTAssertTrue(score("28.7", [2, 8, 1]) == (2, 3, true))
+        XCTAssertTrue(score("20", [2, 0]) == (2, 2, true))
+        XCTAssertTrue(score("20", [2, 0, 0]) == (3, 3, true), "20 may be written 20.0")
+        XCTAssertTrue(score("28.7", [2, 8]) == (0, 3, false), "length mismatch: the truth's digits are wrong")
+        XCTAssertTrue(score("28.7", []) == (0, 3, false))
+        XCTAssertTrue(score("-3", [3]) == (1, 1, true), "the sign is not a digit")
+        let pairs = CellEvaluation.digitScore(truth: "28.7", read: [2, 3, 7]).pairs!
+        XCTAssertEqual(pairs.map(\.truth), [2, 8, 7])
+        XCTAssertEqual(pairs.map(\.read), [2, 3, 7])
+    }
+
+    func testScoresCurveAndJSON() throws {
+        func digits(_ values: [Int], _ p: Float) -> [DigitReading] {
+            values.map { DigitReading(digit: $0, probability: p, alternatives: [.init(digit: $0, probability: p)],
+                                      box: .init(minX: 0, minY: 0, maxX: 1, maxY: 1)) }
+        }
+        func reading(_ value: String, _ d: [Int], _ p: Float, _ flag: CellFlag) -> CellReading {
+            CellReading(value: value, digits: digits(d, p), separatorAfter: nil, separatorSeen: false, confidence: p, flag: flag)
+        }
+        let truth = [CellTruth(imagePath: "a", value: "28.7", station: "1"),
+                     CellTruth(imagePath: "b", value: "20", station: "1"),
+                     CellTruth(imagePath: "c", value: "31.5", station: "2"),
+                     CellTruth(imagePath: "d", value: "12.0", station: "2")]
+        let readings = [reading("28.7", [2, 8, 7], 0.99, .ok),
+                        reading("20.0", [2, 0, 0], 0.95, .ok),
+                        reading("31.6", [3, 1, 6], 0.6, .review),
+                        CellReading(value: "", digits: [], separatorAfter: nil, separatorSeen: false, confidence: 1, flag: .empty)]
+        let report = CellEvaluation.score(truth: truth, readings: readings, reviewThreshold: 0.9)
+        let o = report.overall
+        XCTAssertEqual(o.cells, 4)
+        XCTAssertEqual(o.exactValueAccuracy, 0.5)
+        XCTAssertEqual(o.digitsTotal, 3 + 3 + 3 + 3)
+        XCTAssertEqual(o.digitsCorrect, 3 + 3 + 2)
+        XCTAssertEqual(o.flaggedFraction, 0.25)
+        XCTAssertEqual(o.unflaggedAccuracy, 2.0 / 3.0, accuracy: 1e-12, "ok, ok, empty; the empty one is wrong")
+        XCTAssertEqual(report.confusion[5][6], 1)
+        XCTAssertEqual(report.confusion[0][0], 2, "20 read as 20.0: both zeros aligned")
+        XCTAssertEqual(report.confusion.joined().reduce(0, +), 9)
+        XCTAssertEqual(report.perStation.map(\.station), ["1", "2"])
+        XCTAssertEqual(report.perStation[0].scores.exactValueAccuracy, 1)
+        XCTAssertEqual(report.perStation[1].scores.exactValueAccuracy, 0)
+        // Curve: flagged share grows with the threshold; at 0.97 the 0.95 cell is flagged too.
+        let flagged = report.curve.map(\.flaggedFraction)
+        XCTAssertEqual(flagged, flagged.sorted())
+        XCTAssertEqual(report.curve.first { $0.threshold == 0.5 }!.flaggedFraction, 0)
+        XCTAssertEqual(report.curve.first { $0.threshold == 0.97 }!.flaggedFraction, 0.5)
+
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(CellEvaluation.json(report).utf8)) as? [String: Any])
+        for key in ["cells", "exact_value_accuracy", "digit_accuracy", "flagged_fraction", "unflagged_accuracy",
+                    "per_station", "curve", "digit_confusion"] {
+            XCTAssertNotNil(object[key], key)
+        }
+        XCTAssertEqual(object["cells"] as? Int, 4)
+        XCTAssertEqual((object["per_station"] as? [String: Any])?.count, 2)
+        XCTAssertEqual((object["curve"] as? [Any])?.count, CellEvaluation.curveThresholds.count)
+
+        // No station column: no per-station results; NaN becomes null.
+        var bare = CellEvaluation.score(truth: truth.map { CellTruth(imagePath: $0.imagePath, value: $0.value, station: "") },
+                                        readings: readings.map { var r = $0; r.flag = .review; return r },
+                                        reviewThreshold: 0.9)
+        XCTAssertTrue(bare.perStation.isEmpty)
+        bare.truthCSV = "t.csv"
+        let bareObject = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(CellEvaluation.json(bare).utf8)) as? [String: Any])
+        XCTAssertTrue(bareObject["unflagged_accuracy"] is NSNull)
+    }
+
+    // MARK: End to end on files
+
+    func testEvaluateReadsCSVFoldersAndWritesTheContactSheet() throws {
+        try FileManager.default.createDirectory(atPath: path("cells"), withIntermediateDirectories: true)
+        try writePNG(sketchCell(digits: 3, dotAfter: 2), to: path("cells/a.png"))
+        try writePNG(sketchCell(digits: 2), to: path("cells/b.png"))
+        try "image,value,station,column\ncells/a.png,77.7,9,D\ncells/b.png,71,9,E\n"
+            .write(toFile: path("truth.csv"), atomically: true, encoding: .utf8)
+        let reader = CellReader(model: fixedModel(digit: 7, probability: 0.97))
+        let report = try CellEvaluation.evaluate(truthCSV: path("truth.csv"), reader: reader)
+        XCTAssertEqual(report.overall.cells, 2)
+        XCTAssertEqual(report.overall.exact, 1)
+        XCTAssertEqual(report.overall.digitsCorrect, 4)
+        XCTAssertEqual(report.perStation.map(\.station), ["9"])
+        XCTAssertEqual(try CellEvaluation.writeContactSheet(report, to: path("out/wrong.png")), 1)
+        let sheet = try loadGrayImage(at: path("out/wrong.png"))
+        XCTAssertGreaterThan(sheet.width, 100)
+        XCTAssertTrue(CellEvaluation.readingsCSV(report).hasPrefix("image,station,column,truth,reading"))
+
+        // --cells: the same relative paths under another folder.
+        try FileManager.default.createDirectory(atPath: path("elsewhere/cells"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: path("cells/a.png"), toPath: path("elsewhere/cells/a.png"))
+        try FileManager.default.copyItem(atPath: path("cells/b.png"), toPath: path("elsewhere/cells/b.png"))
+        try FileManager.default.removeItem(atPath: path("cells"))
+        let moved = try CellEvaluation.evaluate(truthCSV: path("truth.csv"), cellsFolder: path("elsewhere"), reader: reader)
+        XCTAssertEqual(moved.overall.exact, 1)
+
+        // Without it the images are missing: the error names the image.
+        let error = datasetError { _ = try CellEvaluation.evaluate(truthCSV: self.path("truth.csv"), reader: reader) }
+        XCTAssertEqual(error?.kind, .missingFile)
+        XCTAssertEqual(error?.path, path("cells/a.png"))
+        let missing = datasetError { _ = try CellEvaluation.evaluate(truthCSV: self.path("nope.csv"), reader: reader) }
+        XCTAssertEqual(missing?.path, path("nope.csv"))
+    }
+
+    /// The shipped model on a few real cells: structure and a sane accuracy (the full measurement
+    /// is `logbook evaluate-cells`).
+    func testShippedModelOnRealCells() throws {
+        let csv = try meteosaverTruthCSV()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let model = try ResNet.load(path: root + "/models/logbook-digits.safetensors")
+        let truth = Array(try CellTruth.readTruth(csv: csv).prefix(16))
+        let readings = CellReader(model: model).read(cells: try truth.map { try loadGrayImage(at: $0.imagePath) })
+        let report = CellEvaluation.score(truth: truth, readings: readings, reviewThreshold: 0.9)
+        XCTAssertEqual(report.overall.cells, 16)
+        XCTAssertGreaterThanOrEqual(report.overall.digitAccuracy, 0.5, CellEvaluation.json(report))
+        XCTAssertTrue(readings.allSatisfy { $0.flag == .empty || !$0.digits.isEmpty })
+    }
+}
