@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import NeuralNet
+import Pipeline
+import Recognition
+
+struct Synth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write synthetic handwritten logbook pages (PNG, JPEG, TIFF) and their truth.csv.",
+        discussion: "The handwriting comes from the test split of the digit corpus (--split-seed), digits no model was trained on.")
+
+    @OptionGroup var compute: ComputeOptions
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Number of pages.") var pages: Int = 10
+    @Option(help: "Seed; the same seed gives the same pages byte for byte.") var seed: UInt64 = 1
+    @Option(help: "Page width in pixels.") var width: Int = 1700
+    @Option(help: "Page height in pixels.") var height: Int = 2200
+    @Option(help: "Wear: 0 clean, 1 standard (paper, fading, bleed, stains, fold, skew, light, noise).") var wear: Double = 1
+    @Option(help: "Seed of the digit corpus split whose test part supplies the handwriting.") var splitSeed: UInt64 = 2024
+    @Option(help: "Folder with the standard digit files.")
+    var dataRoot: String = ProcessInfo.processInfo.environment["LOGBOOK_DIGITS"] ?? "../shared/data/digits"
+
+    func validate() throws {
+        guard pages >= 1 && pages <= 100_000 else { throw ValidationError("--pages must be between 1 and 100000") }
+        guard width >= 400 && height >= 400 else { throw ValidationError("--width and --height must be at least 400") }
+        guard wear >= 0 && wear <= 3 else { throw ValidationError("--wear must be between 0 and 3") }
+    }
+
+    func run() throws {
+        compute.apply()
+        let digits = try DataSplits.load(sources: ["standard"], splitSeed: splitSeed, dataRoot: dataRoot).test
+        let options = SyntheticPageOptions(pages: pages, seed: seed, width: width, height: height,
+                                           degradation: SyntheticDegradation.standard.scaled(by: wear))
+        let start = DispatchTime.now().uptimeNanoseconds
+        let set = try SyntheticPages.generate(options: options, digits: digits, outputDirectory: out)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let filled = set.cells.filter { !$0.value.isEmpty }.count
+        print(String(format: "wrote %d pages (%d numeric cells, %d filled) and %@ in %.1f s",
+                     set.pages.count, set.cells.count, filled, set.truthPath, seconds))
+    }
+}
