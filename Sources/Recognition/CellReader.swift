@@ -93,14 +93,19 @@ public struct CellReaderSettings: Sendable, Equatable {
     public var maxDigits: Int
     /// Digits per network batch.
     public var batchSize: Int
+    /// Softmax temperature: logits are divided by it before the softmax (1 = raw softmax; a
+    /// fitted `Calibration` temperature, usually above 1, makes the probabilities calibrated).
+    public var temperature: Float
 
     public init(reviewThreshold: Float = 0.9, decimalsByColumn: [String: Int] = [:], defaultDecimals: Int? = nil,
-                maxDigits: Int = 5, batchSize: Int = 256) {
+                maxDigits: Int = 5, batchSize: Int = 256, temperature: Float = 1) {
+        precondition(temperature > 0 && temperature.isFinite, "CellReaderSettings: temperature must be positive, not \(temperature)")
         self.reviewThreshold = reviewThreshold
         self.decimalsByColumn = decimalsByColumn
         self.defaultDecimals = defaultDecimals
         self.maxDigits = maxDigits
         self.batchSize = batchSize
+        self.temperature = temperature
     }
 
     /// The expected decimals for a cell of `column`, if any.
@@ -123,6 +128,14 @@ public final class CellReader {
         precondition(model.config.classes == 10, "CellReader needs a 10-class digit model, not \(model.config.classes)")
         self.model = model
         self.settings = settings
+    }
+
+    /// Loads the model file at `path`; when the file carries a temperature
+    /// (`Calibration.temperatureMetadataKey`), it replaces `settings.temperature`.
+    public convenience init(modelPath path: String, settings: CellReaderSettings = CellReaderSettings()) throws {
+        var settings = settings
+        if let temperature = try Calibration.temperature(ofModelAt: path) { settings.temperature = temperature }
+        self.init(model: try ResNet.load(path: path), settings: settings)
     }
 
     /// Reads `cells` (scan crops in paper polarity: 0 = ink, 1 = paper). `columns`, when given,
@@ -174,7 +187,11 @@ public final class CellReader {
                 let images = prepared[owner.cell]!.images
                 data += images[(owner.digit * pixels)..<((owner.digit + 1) * pixels)]
             }
-            let logits = model.forward(Tensor(shape: [batch.count, 1, side, side], data: data), training: false)
+            var logits = model.forward(Tensor(shape: [batch.count, 1, side, side], data: data), training: false)
+            if settings.temperature != 1 {
+                let inverse = 1 / settings.temperature
+                for i in logits.data.indices { logits.data[i] *= inverse }
+            }
             let probabilities = softmax(logits)
             let classes = logits.shape[1]
             for (row, owner) in batch.enumerated() {

@@ -47,7 +47,8 @@ struct EvaluateCells: ParsableCommand {
         let network = try ResNet.load(path: model)
         let decimals = try parsedDecimals()
         let reader = CellReader(model: network, settings: CellReaderSettings(
-            reviewThreshold: reviewThreshold, decimalsByColumn: decimals.byColumn, defaultDecimals: decimals.all))
+            reviewThreshold: reviewThreshold, decimalsByColumn: decimals.byColumn, defaultDecimals: decimals.all,
+            temperature: try Calibration.temperature(ofModelAt: model) ?? 1))
         let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let shown = try CellEvaluation.writeContactSheet(report, to: out + "/wrong-cells.png")
