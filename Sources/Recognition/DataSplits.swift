@@ -11,7 +11,11 @@ public struct DataSplits: Sendable {
 
     public static let fractions = [0.7, 0.2, 0.1]
 
-    public static func load(sources: [String], splitSeed: UInt64, dataRoot: String? = nil) throws -> DataSplits {
+    /// With `holdoutStation`, transcribed archival cells of that station form the test part alone and
+    /// the other stations are split 80/20 into train and validation: how the model meets a new
+    /// archive (leave-one-station-out). Other sources are split as usual.
+    public static func load(sources: [String], splitSeed: UInt64, dataRoot: String? = nil,
+                            holdoutStation: String? = nil) throws -> DataSplits {
         guard !sources.isEmpty else { throw DatasetError(path: "--data", kind: .unknownSource, problem: "no data sources given") }
         var result = DataSplits(train: DigitDataset(), validation: DigitDataset(), test: DigitDataset())
         for source in sources {
@@ -21,7 +25,18 @@ public struct DataSplits: Sendable {
                 parts = [corpus.train, corpus.validation, corpus.test]
             } else if let truthCSV = archivalTruthCSV(source, dataRoot: dataRoot) {
                 // Real archival cells, cut into digits and labelled from their transcriptions.
-                parts = try ArchivalCells.load(truthCSV: truthCSV).split(fractions: fractions, seed: splitSeed)
+                if let station = holdoutStation {
+                    let cells = try ArchivalCells.readTruth(csv: truthCSV)
+                    guard cells.contains(where: { $0.station == station }) else {
+                        throw DatasetError(path: truthCSV, kind: .unknownSource, problem: "no cells of station \(station) to hold out")
+                    }
+                    let others = ArchivalCells.labelledDigits(truth: cells.filter { $0.station != station }).0
+                    let held = ArchivalCells.labelledDigits(truth: cells.filter { $0.station == station }).0
+                    let trainAndValidation = others.split(fractions: [0.8, 0.2], seed: splitSeed)
+                    parts = [trainAndValidation[0], trainAndValidation[1], held]
+                } else {
+                    parts = try ArchivalCells.load(truthCSV: truthCSV).split(fractions: fractions, seed: splitSeed)
+                }
             } else {
                 let dataset = try DigitDataset.load(source: source, dataRoot: dataRoot)
                 parts = dataset.split(fractions: fractions, seed: splitSeed)

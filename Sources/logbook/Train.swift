@@ -16,8 +16,11 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Folder with the standard digit files.")
     var dataRoot: String = ProcessInfo.processInfo.environment["LOGBOOK_DIGITS"] ?? "../shared/data/digits"
 
+    @Option(help: "Archival sources: the station whose cells are the test part alone (leave-one-station-out).")
+    var holdoutStation: String?
+
     func load() throws -> DataSplits {
-        try DataSplits.load(sources: sources, splitSeed: splitSeed, dataRoot: dataRoot)
+        try DataSplits.load(sources: sources, splitSeed: splitSeed, dataRoot: dataRoot, holdoutStation: holdoutStation)
     }
 }
 
@@ -41,7 +44,7 @@ struct Train: ParsableCommand {
     @Option(help: "Weight decay.") var weightDecay: Float = 0
     @Option(help: "cosine (warm-up then cosine decay) or constant.") var schedule: String = "cosine"
     @Option(help: "Augmentation: archival or none.") var augment: String = "archival"
-    @Option(help: "Start from these weights (fine-tuning).") var initialize: String?
+    @Option(name: .customLong("init"), help: "Start from these weights (fine-tuning).") var initialize: String?
     @Option(help: "Run folder for checkpoints, the best model, history and curves.") var out: String
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
 

@@ -66,3 +66,24 @@ final class EvaluatorTests: XCTestCase {
         }
     }
 }
+
+final class StationHoldoutTests: XCTestCase {
+    /// Leave-one-station-out: the held-out station's digits are the whole test part and appear
+    /// nowhere else.
+    func testHeldOutStationIsTheTestPartOnly() throws {
+        let root = ShippedModelTests.repositoryRoot.appendingPathComponent("../shared/data/digits").standardized.path
+        let truth = URL(fileURLWithPath: root).deletingLastPathComponent()
+            .appendingPathComponent("archival/meteosaver-dev/truth.csv").path
+        guard FileManager.default.fileExists(atPath: truth) else { throw XCTSkip("../shared is absent") }
+        let splits = try DataSplits.load(sources: ["meteosaver"], splitSeed: 1, dataRoot: root, holdoutStation: "508")
+        func stations(_ d: DigitDataset) -> Set<String> {
+            Set(d.origins.map { String($0.split(separator: ":")[1].prefix(3)) })
+        }
+        XCTAssertEqual(stations(splits.test), ["508"])
+        XCTAssertFalse(stations(splits.train).contains("508"))
+        XCTAssertFalse(stations(splits.validation).contains("508"))
+        XCTAssertEqual(stations(splits.train), ["203", "209", "501"])
+        XCTAssertGreaterThan(splits.test.count, 300)
+        XCTAssertThrowsError(try DataSplits.load(sources: ["meteosaver"], splitSeed: 1, dataRoot: root, holdoutStation: "999"))
+    }
+}
