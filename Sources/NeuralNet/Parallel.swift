@@ -25,20 +25,27 @@ public enum Threads {
     }
 }
 
-/// Runs `body` over 0..<count split into contiguous chunks, one per thread. Small jobs run inline,
-/// since waking threads costs more than a few thousand multiply-adds.
+extension Threads {
+    /// Runs `body` over 0..<count split into contiguous chunks, one per thread (nothing for an
+    /// empty range). Small jobs run inline, since waking threads costs more than a little work:
+    /// at most `count / minimumPerChunk` chunks are made. Shared by the modules above the engine.
+    public static func forEachChunk(_ count: Int, minimumPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(Threads.count, max(1, count / max(1, minimumPerChunk)))
+        if chunks <= 1 {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let begin = count * chunk / chunks, end = count * (chunk + 1) / chunks
+            if begin < end { body(begin..<end) }
+        }
+    }
+}
+
 @inline(__always)
 func parallelChunks(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
-    let threads = min(Threads.count, max(1, count / max(1, minimumPerThread)))
-    if threads <= 1 || count < 2 {
-        body(0..<count)
-        return
-    }
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
-        let begin = count * t / threads
-        let end = count * (t + 1) / threads
-        if begin < end { body(begin..<end) }
-    }
+    Threads.forEachChunk(count, minimumPerChunk: minimumPerThread, body)
 }
 
 /// Runs `body(i)` for each i in 0..<count on the engine's threads.

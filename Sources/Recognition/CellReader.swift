@@ -154,7 +154,7 @@ public final class CellReader {
         }
         var prepared = [Prepared?](repeating: nil, count: cells.count)
         prepared.withUnsafeMutableBufferPointer { output in
-            DigitWork.forEachChunk(cells.count, minimumPerChunk: 4) { range in
+            Threads.forEachChunk(cells.count, minimumPerChunk: 4) { range in
                 for index in range {
                     let cut = CellDigitCutter.cut(cell: cells[index])
                     var item = Prepared(cut: cut)

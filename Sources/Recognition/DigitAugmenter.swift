@@ -152,7 +152,7 @@ public enum DigitAugmenter {
         let size = side * side
         batch.data.withUnsafeMutableBufferPointer { data in
             let base = data.baseAddress!
-            DigitWork.forEachChunk(indices.count, minimumPerChunk: 4) { range in
+            Threads.forEachChunk(indices.count, minimumPerChunk: 4) { range in
                 var work = [Float](repeating: 0, count: size)
                 for position in range {
                     let slot = UnsafeMutableBufferPointer(start: base + position * size, count: size)

@@ -42,7 +42,7 @@ extension DigitDataset {
         var signatures = [Float](repeating: 0, count: count * length)
         signatures.withUnsafeMutableBufferPointer { target in
             images.withUnsafeBufferPointer { source in
-                DigitWork.forEachChunk(count, minimumPerChunk: 64) { range in
+                Threads.forEachChunk(count, minimumPerChunk: 64) { range in
                     for index in range {
                         Self.momentSignature(of: UnsafeBufferPointer(rebasing: source[(index * Self.pixelsPerImage)..<((index + 1) * Self.pixelsPerImage)]),
                                              side: signatureSide,
@@ -273,7 +273,7 @@ extension DigitDataset {
                     // have more partners) the threads still get equal work.
                     let blocks = (rowsA.count + 3) / 4
                     let lanes = min(max(1, blocks), Threads.count * 4)
-                    DigitWork.forEachChunk(lanes, minimumPerChunk: 1) { laneRange in
+                    Threads.forEachChunk(lanes, minimumPerChunk: 1) { laneRange in
                         for lane in laneRange {
                             similarityKernel(pa, rowsA.count, pb, rowsB.count, length: length,
                                              rowBlocks: Swift.stride(from: lane, to: blocks, by: lanes),

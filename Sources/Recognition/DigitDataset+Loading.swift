@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import NeuralNet
 import Imaging
 
 /// Loading digit sets from the formats they ship in. Every loader hands its images to
@@ -343,7 +344,7 @@ extension DigitDataset {
         var failures = [DatasetError?](repeating: nil, count: files.count)
         decoded.withUnsafeMutableBufferPointer { images in
             failures.withUnsafeMutableBufferPointer { errors in
-                DigitWork.forEachChunk(files.count, minimumPerChunk: 8) { range in
+                Threads.forEachChunk(files.count, minimumPerChunk: 8) { range in
                     for i in range {
                         do {
                             images[i] = try loadGrayImage(at: files[i])
@@ -360,7 +361,7 @@ extension DigitDataset {
         var result = DigitDataset()
         result.images = [Float](repeating: 0, count: files.count * pixelsPerImage)
         result.images.withUnsafeMutableBufferPointer { target in
-            DigitWork.forEachChunk(files.count, minimumPerChunk: 8) { range in
+            Threads.forEachChunk(files.count, minimumPerChunk: 8) { range in
                 for i in range {
                     let scan = decoded[i]!
                     let ink = scan.pixels.map { 1 - $0 }  // dark ink on light paper
@@ -385,7 +386,7 @@ extension DigitDataset {
         var result = DigitDataset()
         result.images = [Float](repeating: 0, count: count * pixelsPerImage)
         result.images.withUnsafeMutableBufferPointer { target in
-            DigitWork.forEachChunk(count, minimumPerChunk: 64) { range in
+            Threads.forEachChunk(count, minimumPerChunk: 64) { range in
                 var raw = [Float](repeating: 0, count: width * height)
                 for index in range {
                     raw.withUnsafeMutableBufferPointer { fill(index, $0) }

@@ -114,20 +114,3 @@ public struct DigitDataset: Sendable {
         }
     }
 }
-
-/// Splits per-image work (normalising, augmenting, comparing) over the engine's threads
-/// (`Threads.count`, the CLI's `--threads`). Chunks are contiguous and each writes only its own
-/// part of the output, so results never depend on the thread count or scheduling.
-enum DigitWork {
-    static func forEachChunk(_ count: Int, minimumPerChunk: Int = 16, _ body: (Range<Int>) -> Void) {
-        let chunks = min(Threads.count, max(1, count / max(1, minimumPerChunk)))
-        if chunks <= 1 {
-            if count > 0 { body(0..<count) }
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let begin = count * chunk / chunks, end = count * (chunk + 1) / chunks
-            if begin < end { body(begin..<end) }
-        }
-    }
-}

@@ -84,7 +84,7 @@ public final class Trainer {
         let batch = settings.batchSize
         var recentImagesPerSecond = 0.0
 
-        for epoch in firstEpoch...max(firstEpoch, settings.epochs) where epoch <= settings.epochs {
+        for epoch in stride(from: firstEpoch, through: settings.epochs, by: 1) {
             let epochStart = DispatchTime.now().uptimeNanoseconds
             var shuffler = RandomGenerator(seed: settings.seed &+ UInt64(epoch) &* 0x9E37_79B9)
             let order = shuffler.permutation(train.count)
