@@ -96,9 +96,15 @@ public struct CellReaderSettings: Sendable, Equatable {
     /// Softmax temperature: logits are divided by it before the softmax (1 = raw softmax; a
     /// fitted `Calibration` temperature, usually above 1, makes the probabilities calibrated).
     public var temperature: Float
+    /// When a column has no expected decimals, learn them from the cells read together: if at
+    /// least `DecimalInference.minimumSightings` cells of the column show a separator and most
+    /// of those agree on the digits after it, the column gets that many decimals. Hand-written
+    /// sheets often leave the point out or make it a speck the cutter drops ("246" for 24.6),
+    /// while the cells that do show it tell the column's convention.
+    public var inferDecimals: Bool
 
     public init(reviewThreshold: Float = 0.9, decimalsByColumn: [String: Int] = [:], defaultDecimals: Int? = nil,
-                maxDigits: Int = 5, batchSize: Int = 256, temperature: Float = 1) {
+                maxDigits: Int = 5, batchSize: Int = 256, temperature: Float = 1, inferDecimals: Bool = true) {
         precondition(temperature > 0 && temperature.isFinite, "CellReaderSettings: temperature must be positive, not \(temperature)")
         self.reviewThreshold = reviewThreshold
         self.decimalsByColumn = decimalsByColumn
@@ -106,6 +112,7 @@ public struct CellReaderSettings: Sendable, Equatable {
         self.maxDigits = maxDigits
         self.batchSize = batchSize
         self.temperature = temperature
+        self.inferDecimals = inferDecimals
     }
 
     /// The expected decimals for a cell of `column`, if any.
@@ -205,24 +212,39 @@ public final class CellReader {
             start += batchSize
         }
 
-        // 3. Values and flags.
+        // 3. Values and flags, with decimals learnt per column where none are given.
+        var inferred: [String: Int] = [:]
+        if settings.inferDecimals {
+            let sightings = prepared.indices.map { index -> (column: String, decimals: Int?) in
+                let cut = prepared[index]!.cut
+                let decimals = cut.separatorIndex.flatMap { $0 > 0 && $0 < cut.digits.count ? cut.digits.count - $0 : nil }
+                return ((columns?[index] ?? nil) ?? "", decimals)
+            }
+            inferred = DecimalInference.decimalsByColumn(sightings)
+        }
         return (0..<cells.count).map { index in
-            assemble(cut: prepared[index]!.cut, digits: classified[index], blank: prepared[index]!.blank,
-                     column: columns?[index] ?? nil)
+            let column = columns?[index] ?? nil
+            let decimals = settings.expectedDecimals(column: column) ?? inferred[column ?? ""]
+            return assemble(cut: prepared[index]!.cut, digits: classified[index], blank: prepared[index]!.blank,
+                            decimals: decimals)
         }
     }
 
-    /// The value, confidence and flag of one cell from its cut and classified digits.
-    func assemble(cut: CutCell, digits: [DigitReading], blank: Bool, column: String?) -> CellReading {
+    /// The value, confidence and flag of one cell from its cut and classified digits. With
+    /// `decimals` (the column's convention), a separator seen elsewhere is taken for a speck
+    /// and the convention wins.
+    func assemble(cut: CutCell, digits: [DigitReading], blank: Bool, decimals: Int?) -> CellReading {
         if cut.digits.isEmpty {
             return CellReading(value: "", digits: [], separatorAfter: nil, separatorSeen: false, confidence: 1, flag: .empty)
         }
         var separator: Int? = nil, seen = false
-        if let found = cut.separatorIndex, found > 0 && found < cut.digits.count {
+        let found = cut.separatorIndex.flatMap { $0 > 0 && $0 < cut.digits.count ? $0 : nil }
+        if let decimals, decimals > 0, cut.digits.count > decimals {
+            separator = cut.digits.count - decimals
+            seen = found == separator
+        } else if let found, decimals == nil {
             separator = found
             seen = true
-        } else if let decimals = settings.expectedDecimals(column: column), decimals > 0, cut.digits.count > decimals {
-            separator = cut.digits.count - decimals
         }
         let value = CellReader.value(digits: digits.map(\.digit), separatorAfter: separator)
         let confidence = digits.map(\.probability).min() ?? 0
@@ -244,5 +266,32 @@ public final class CellReader {
             text += String(digit)
         }
         return text
+    }
+}
+
+/// Learns a column's decimals from the separators seen in its cells.
+public enum DecimalInference {
+    /// Fewest cells with a seen separator before a column's convention is trusted.
+    public static let minimumSightings = 3
+    /// Share of those cells that must agree on the number of decimals.
+    public static let minimumAgreement = 0.6
+
+    /// `sightings`: per cell its column and the decimals its seen separator implies (nil: none
+    /// seen). Returns the columns whose seen separators agree well enough.
+    public static func decimalsByColumn(_ sightings: [(column: String, decimals: Int?)]) -> [String: Int] {
+        var counts: [String: [Int: Int]] = [:]
+        for sighting in sightings {
+            guard let decimals = sighting.decimals else { continue }
+            counts[sighting.column, default: [:]][decimals, default: 0] += 1
+        }
+        var result: [String: Int] = [:]
+        for (column, histogram) in counts {
+            let total = histogram.values.reduce(0, +)
+            guard total >= minimumSightings,
+                  let best = histogram.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }),
+                  Double(best.value) >= minimumAgreement * Double(total) else { continue }
+            result[column] = best.key
+        }
+        return result
     }
 }

@@ -89,8 +89,28 @@ final class CellReaderTests: RecognitionTestCase {
         let reader = CellReader(model: fixedModel(digit: 5, probability: 0.95), settings: settings)
         let cells = [sketchCell(digits: 3), sketchCell(digits: 3), sketchCell(digits: 3, dotAfter: 1), sketchCell(digits: 1)]
         let readings = reader.read(cells: cells, columns: ["D", "E", "D", "D"])
-        XCTAssertEqual(readings.map(\.value), ["55.5", "555", "5.55", "5"])
-        XCTAssertEqual(readings.map(\.separatorSeen), [false, false, true, false])
+        // The third cell's dot disagrees with the column's convention: taken for a speck.
+        XCTAssertEqual(readings.map(\.value), ["55.5", "555", "55.5", "5"])
+        XCTAssertEqual(readings.map(\.separatorSeen), [false, false, false, false])
+        let agreeing = reader.read(cells: [sketchCell(digits: 3, dotAfter: 2)], columns: ["D"])
+        XCTAssertEqual(agreeing.map(\.value), ["55.5"])
+        XCTAssertEqual(agreeing.map(\.separatorSeen), [true])
+    }
+
+    func testColumnDecimalsAreLearntFromSeenSeparators() {
+        let model = fixedModel(digit: 5, probability: 0.95)
+        let cells = [sketchCell(digits: 3, dotAfter: 2), sketchCell(digits: 4, dotAfter: 3), sketchCell(digits: 3, dotAfter: 2),
+                     sketchCell(digits: 3), sketchCell(digits: 3, dotAfter: 1), sketchCell(digits: 3)]
+        let columns = ["T", "T", "T", "T", "T", "U"]
+        let learnt = CellReader(model: model).read(cells: cells, columns: columns)
+        // Column T: three of four separators say one decimal; U has no sightings and stays as seen.
+        XCTAssertEqual(learnt.map(\.value), ["55.5", "555.5", "55.5", "55.5", "55.5", "555"])
+        let literal = CellReader(model: model, settings: CellReaderSettings(inferDecimals: false))
+            .read(cells: cells, columns: columns)
+        XCTAssertEqual(literal.map(\.value), ["55.5", "555.5", "55.5", "555", "5.55", "555"])
+        // Too few sightings: nothing is learnt.
+        XCTAssertEqual(DecimalInference.decimalsByColumn([("A", 1), ("A", 1), ("A", nil)]), [:])
+        XCTAssertEqual(DecimalInference.decimalsByColumn([("A", 1), ("A", 1), ("A", 2), ("A", 1), ("B", 2), ("B", 1), ("B", 0)]), ["A": 1])
     }
 
     func testBatchingDoesNotChangeReadings() {
