@@ -76,6 +76,21 @@ public struct CellTruth: Sendable, Equatable {
         return result
     }
 
+    /// `readTruth(csv:)` with the image paths taken relative to `folder` instead of the CSV's
+    /// own folder (nil: the CSV's folder).
+    public static func readTruth(csv path: String, imagesIn folder: String?) throws -> [CellTruth] {
+        var truth = try readTruth(csv: path)
+        guard let folder else { return truth }
+        let csvFolder = (path as NSString).deletingLastPathComponent
+        let prefix = csvFolder.isEmpty ? "" : csvFolder + "/"
+        for index in truth.indices where !prefix.isEmpty ? truth[index].imagePath.hasPrefix(prefix)
+                                                         : !truth[index].imagePath.hasPrefix("/") {
+            let relative = String(truth[index].imagePath.dropFirst(prefix.count))
+            truth[index].imagePath = folder.isEmpty ? relative : folder + "/" + relative
+        }
+        return truth
+    }
+
     /// Digits with at most one '.' or ',' and an optional leading sign.
     static func isTruthValue(_ value: String) -> Bool {
         var body = Substring(value)

@@ -81,6 +81,15 @@ public struct CellEvaluationReport: Sendable {
     /// Seconds spent loading the cell images, and reading them (cutting, normalising, classifying).
     public var loadSeconds: Double
     public var readSeconds: Double
+    /// What the table checks did (nil: none ran, e.g. the truth has no sheet and column).
+    public var checks: CheckSummary? = nil
+
+    public struct CheckSummary: Sendable {
+        public var constraints: Int
+        public var relations: [String]
+        public var corrected: Int
+        public var broken: Int
+    }
 
     public var cellsPerSecond: Double { readSeconds > 0 ? Double(results.count) / readSeconds : .nan }
 }
@@ -108,17 +117,8 @@ public enum CellEvaluation {
     /// folder, or to `cellsFolder` when given), reads every cell with `reader` and scores it.
     /// Errors name the file: a missing or malformed CSV, a missing or undecodable cell image.
     public static func evaluate(truthCSV: String, cellsFolder: String? = nil,
-                                reader: CellReader) throws -> CellEvaluationReport {
-        var truth = try CellTruth.readTruth(csv: truthCSV)
-        if let cellsFolder {
-            let csvFolder = (truthCSV as NSString).deletingLastPathComponent
-            let prefix = csvFolder.isEmpty ? "" : csvFolder + "/"
-            for index in truth.indices where !prefix.isEmpty ? truth[index].imagePath.hasPrefix(prefix)
-                                                             : !truth[index].imagePath.hasPrefix("/") {
-                let relative = String(truth[index].imagePath.dropFirst(prefix.count))
-                truth[index].imagePath = cellsFolder.isEmpty ? relative : cellsFolder + "/" + relative
-            }
-        }
+                                reader: CellReader, layout: TableLayout = TableLayout()) throws -> CellEvaluationReport {
+        let truth = try CellTruth.readTruth(csv: truthCSV, imagesIn: cellsFolder)
         let loadStart = DispatchTime.now().uptimeNanoseconds
         var images: [GrayImage] = []
         images.reserveCapacity(truth.count)
@@ -133,13 +133,34 @@ public enum CellEvaluation {
             }
         }
         let readStart = DispatchTime.now().uptimeNanoseconds
-        let readings = reader.read(cells: images, columns: truth.map { $0.extra["column"] })
+        var readings = reader.read(cells: images, columns: truth.map { $0.extra["column"] })
+        let positions = truth.map(tablePosition)
+        var checks: CellEvaluationReport.CheckSummary? = nil
+        if positions.contains(where: { $0 != nil }) && layout != .none {
+            let outcome = TableChecks.apply(readings: readings, positions: positions, layout: layout,
+                                            reviewThreshold: reader.settings.reviewThreshold)
+            readings = outcome.readings
+            checks = .init(constraints: outcome.constraints.count, relations: outcome.relations.map(\.description),
+                           corrected: outcome.corrected, broken: outcome.broken)
+        }
         let readEnd = DispatchTime.now().uptimeNanoseconds
         var report = score(truth: truth, readings: readings, reviewThreshold: reader.settings.reviewThreshold)
+        report.checks = checks
         report.truthCSV = truthCSV
         report.loadSeconds = Double(readStart - loadStart) / 1e9
         report.readSeconds = Double(readEnd - readStart) / 1e9
         return report
+    }
+
+    /// A truth row's place in its sheet, from the optional columns `sheet`, `column`, `row` (or
+    /// the row number in a spreadsheet-style `cell` name such as D14) and `row_label`; nil when
+    /// the sheet or column is missing.
+    public static func tablePosition(_ cell: CellTruth) -> TablePosition? {
+        guard let sheet = cell.extra["sheet"], !sheet.isEmpty, let column = cell.extra["column"], !column.isEmpty else { return nil }
+        let row = cell.extra["row"].flatMap { Int($0) }
+            ?? cell.extra["cell"].flatMap { Int($0.drop(while: { !$0.isNumber })) }
+        guard let row else { return nil }
+        return TablePosition(sheet: sheet, row: row, rowLabel: cell.extra["row_label"] ?? "", column: column)
     }
 
     /// Scores readings against truth (same order and count).
@@ -249,13 +270,18 @@ public enum CellEvaluation {
             ("digit_confusion", "[" + report.confusion.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
                 .joined(separator: ", ") + "]"),
         ]
+        if let checks = report.checks {
+            fields.append(("table_checks", object([
+                ("constraints", "\(checks.constraints)"), ("corrected", "\(checks.corrected)"), ("broken", "\(checks.broken)"),
+                ("relations", "[" + checks.relations.map(string).joined(separator: ", ") + "]")])))
+        }
         return object(fields)
     }
 
     /// One line per cell: image, station, column, truth, reading, confidence, flag, exact, the
     /// digits with their probabilities. For looking at the errors in a spreadsheet.
     public static func readingsCSV(_ report: CellEvaluationReport) -> String {
-        var lines = ["image,station,column,truth,reading,confidence,flag,exact,separator_seen,digits"]
+        var lines = ["image,station,column,truth,reading,confidence,flag,exact,separator_seen,digits,unchecked_reading,checks_held,checks_broken"]
         for result in report.results {
             let r = result.reading
             let digits = r.digits.map { d in
@@ -264,7 +290,8 @@ public enum CellEvaluation {
             }.joined(separator: " ")
             let fields = [result.truth.imagePath, result.truth.station, result.truth.extra["column"] ?? "", result.truth.value,
                           r.value, String(format: "%.4f", r.confidence), r.flag.rawValue, result.exact ? "1" : "0",
-                          r.separatorSeen ? "1" : "0", digits]
+                          r.separatorSeen ? "1" : "0", digits, r.uncheckedValue ?? "", r.checksHeld.joined(separator: " "),
+                          r.checksBroken.joined(separator: " ")]
             lines.append(fields.map(csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

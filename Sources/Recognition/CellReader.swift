@@ -59,6 +59,13 @@ public struct CellReading: Sendable, Equatable {
     /// The lowest digit probability: 1 for an empty cell, 0 for an unreadable cell without digits.
     public var confidence: Float
     public var flag: CellFlag
+    /// Set by `TableChecks`: the reading before the sheet's arithmetic corrected it (nil when
+    /// it stands as read), and the checks (`total`, `mean`, `midrange`, ...) that hold and
+    /// that break for this cell. `verified`: an equality check holds and none breaks.
+    public var uncheckedValue: String? = nil
+    public var checksHeld: [String] = []
+    public var checksBroken: [String] = []
+    public var verified = false
 
     public init(value: String, digits: [DigitReading], separatorAfter: Int?, separatorSeen: Bool,
                 confidence: Float, flag: CellFlag) {
@@ -70,11 +77,18 @@ public struct CellReading: Sendable, Equatable {
         self.flag = flag
     }
 
-    /// The flag this reading would get at another review threshold (empty and unreadable stay).
+    /// The flag this reading gets at a review threshold: empty and unreadable stay; a broken
+    /// check means review; a cell the sheet's arithmetic verifies is ok whatever its
+    /// confidence (the check is stronger evidence than the network's probability); a
+    /// correction that nothing verifies is review; otherwise the lowest digit probability decides.
     public func flag(atThreshold threshold: Float) -> CellFlag {
         switch flag {
         case .empty, .unreadable: return flag
-        case .ok, .review: return confidence < threshold ? .review : .ok
+        case .ok, .review:
+            if !checksBroken.isEmpty { return .review }
+            if verified { return .ok }
+            if uncheckedValue != nil { return .review }
+            return confidence < threshold ? .review : .ok
         }
     }
 }

@@ -24,6 +24,8 @@ struct EvaluateCells: ParsableCommand {
     var decimals: [String] = []
     @Option(help: "Folder for wrong-cells.png and readings.csv.") var out: String = "out/evaluate-cells"
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Flag(inversion: .prefixedNo, help: "Check and correct readings with the sheet's arithmetic (totals, means, column relations) when the truth has sheet, column and row columns.")
+    var tableChecks = true
 
     func validate() throws {
         guard reviewThreshold >= 0 && reviewThreshold <= 1 else { throw ValidationError("--review-threshold must be in 0...1") }
@@ -49,7 +51,8 @@ struct EvaluateCells: ParsableCommand {
         let reader = CellReader(model: network, settings: CellReaderSettings(
             reviewThreshold: reviewThreshold, decimalsByColumn: decimals.byColumn, defaultDecimals: decimals.all,
             temperature: try Calibration.temperature(ofModelAt: model) ?? 1))
-        let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader)
+        let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader,
+                                                 layout: tableChecks ? TableLayout() : .none)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let shown = try CellEvaluation.writeContactSheet(report, to: out + "/wrong-cells.png")
         try CellEvaluation.readingsCSV(report).write(toFile: out + "/readings.csv", atomically: true, encoding: .utf8)
@@ -72,6 +75,10 @@ struct EvaluateCells: ParsableCommand {
         print("  digit accuracy        \(percent(o.digitAccuracy)) (\(o.digitsCorrect) of \(o.digitsTotal))")
         print("  flagged (threshold \(reviewThreshold))  \(percent(o.flaggedFraction)) (review \(o.review), unreadable \(o.unreadable); ok \(o.ok), empty \(o.empty))")
         print("  unflagged accuracy    \(percent(o.unflaggedAccuracy)) (\(o.unflaggedExact) of \(o.unflagged))")
+        if let checks = report.checks {
+            print("  table checks          \(checks.constraints) constraints, \(checks.corrected) cells corrected, \(checks.broken) still broken; relations: "
+                  + (checks.relations.isEmpty ? "none" : checks.relations.joined(separator: "; ")))
+        }
         for (station, scores) in report.perStation { print("  " + line("station \(station)", scores)) }
         print("  review threshold -> flagged share, unflagged accuracy:")
         for point in report.curve {

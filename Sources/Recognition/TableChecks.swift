@@ -1,0 +1,354 @@
+import Foundation
+
+/// Where a read cell sits in its table: enough to know which cells a sheet's arithmetic ties together.
+public struct TablePosition: Sendable, Equatable, Hashable {
+    /// The page or sheet; checks never cross sheets.
+    public var sheet: String
+    /// The row's index on the sheet (top to bottom), the same for every cell of the row.
+    public var row: Int
+    /// The row's printed label ("1", "Tot.", "Moy."), if known.
+    public var rowLabel: String
+    public var column: String
+
+    public init(sheet: String, row: Int, rowLabel: String, column: String) {
+        self.sheet = sheet
+        self.row = row
+        self.rowLabel = rowLabel
+        self.column = column
+    }
+}
+
+/// The arithmetic a climate sheet's layout promises: rows that total or average the rows above
+/// them, and columns tied to each other (a daily maximum is not below the minimum; the mean
+/// column is (max + min) / 2). Column relations may be declared or learnt from the readings.
+public struct TableLayout: Sendable, Equatable, Codable {
+    public enum RelationKind: String, Sendable, Codable, CaseIterable {
+        /// columns[0] >= columns[1] (a maximum and its minimum).
+        case atLeast = "at-least"
+        /// columns[2] = (columns[0] + columns[1]) / 2, rounded to the column's decimals.
+        case midrange
+        /// columns[2] = columns[0] + columns[1].
+        case sum
+    }
+
+    public struct Relation: Sendable, Equatable, Codable, CustomStringConvertible {
+        public var kind: RelationKind
+        public var columns: [String]
+        public init(_ kind: RelationKind, _ columns: [String]) {
+            self.kind = kind
+            self.columns = columns
+        }
+        public var description: String {
+            switch kind {
+            case .atLeast: return "\(columns[0]) >= \(columns[1])"
+            case .midrange: return "\(columns[2]) = (\(columns[0]) + \(columns[1])) / 2"
+            case .sum: return "\(columns[2]) = \(columns[0]) + \(columns[1])"
+            }
+        }
+    }
+
+    /// Row labels (compared in lower case without dots and spaces) of rows holding the total of
+    /// the data rows since the previous total row, and of rows holding that total's mean.
+    public var totalRowLabels: [String]
+    public var meanRowLabels: [String]
+    /// Declared column relations.
+    public var relations: [Relation]
+    /// Learn midrange and sum relations between columns from the readings themselves
+    /// (`TableChecks.learnRelations`).
+    public var learnRelations: Bool
+    /// Sums must match within this (values with one decimal add up exactly).
+    public var totalTolerance: Double
+    /// Means may be rounded or cut to the shown decimals.
+    public var meanTolerance: Double
+    /// Relations between values of one decimal: midrange rounds to half a unit.
+    public var relationTolerance: Double
+
+    public init(totalRowLabels: [String] = ["tot", "total", "totaux", "totals", "sum", "somme"],
+                meanRowLabels: [String] = ["moy", "moyenne", "moyennes", "mean", "means", "avg", "average"],
+                relations: [Relation] = [], learnRelations: Bool = true,
+                totalTolerance: Double = 0.051, meanTolerance: Double = 0.101, relationTolerance: Double = 0.051) {
+        self.totalRowLabels = totalRowLabels
+        self.meanRowLabels = meanRowLabels
+        self.relations = relations
+        self.learnRelations = learnRelations
+        self.totalTolerance = totalTolerance
+        self.meanTolerance = meanTolerance
+        self.relationTolerance = relationTolerance
+    }
+
+    /// No checks at all.
+    public static let none = TableLayout(totalRowLabels: [], meanRowLabels: [], relations: [], learnRelations: false)
+
+    static func normalizedLabel(_ label: String) -> String {
+        label.lowercased().filter { $0 != "." && $0 != " " && $0 != ":" }
+    }
+    func isTotal(_ label: String) -> Bool { totalRowLabels.map(Self.normalizedLabel).contains(Self.normalizedLabel(label)) }
+    func isMean(_ label: String) -> Bool { meanRowLabels.map(Self.normalizedLabel).contains(Self.normalizedLabel(label)) }
+}
+
+/// One arithmetic fact of a sheet that its readings must satisfy.
+public struct TableConstraint: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case total, mean, atLeast = "at-least", midrange, sum
+    }
+    public var kind: Kind
+    /// Indices of the cells involved (for a total: the data rows, then the total cell; for a
+    /// mean: the total cell, then the mean cell; for relations: in the relation's column order).
+    public var cells: [Int]
+    /// For a mean: how many data rows the total covers.
+    public var count: Int
+
+    /// Equalities pin values down; an inequality only rules some out.
+    public var verifies: Bool { kind != .atLeast }
+    public var description: String { "\(kind.rawValue)(\(cells.map(String.init).joined(separator: ",")))" }
+
+    /// Whether the values satisfy it; nil when a value is missing.
+    public func holds(_ value: (Int) -> Double?, layout: TableLayout) -> Bool? {
+        var values: [Double] = []
+        for cell in cells {
+            guard let v = value(cell) else { return nil }
+            values.append(v)
+        }
+        switch kind {
+        case .total: return abs(values.dropLast().reduce(0, +) - values.last!) <= layout.totalTolerance
+        case .mean: return abs(values[0] / Double(count) - values[1]) <= layout.meanTolerance
+        case .atLeast: return values[0] >= values[1]
+        case .midrange: return abs((values[0] + values[1]) / 2 - values[2]) <= layout.relationTolerance
+        case .sum: return abs(values[0] + values[1] - values[2]) <= layout.relationTolerance
+        }
+    }
+}
+
+/// Checks read tables against their arithmetic, and uses it to correct readings: when a cell's
+/// reading breaks a total or a relation and one of its next most probable readings satisfies
+/// them, that reading is taken. Cells whose checks hold are verified; cells left breaking one
+/// are flagged for review. This is how a transcriber works: the totals row catches a misread digit.
+public enum TableChecks {
+    /// Rows where all three columns have values, and the share of them that must satisfy a
+    /// relation, before `learnRelations` trusts it.
+    public static let minimumRowsToLearn = 5
+    public static let minimumAgreementToLearn = 0.6
+    /// Candidate readings per cell considered when correcting.
+    public static let candidatesPerCell = 12
+    /// The cost, in nats of reading probability, of leaving a constraint broken.
+    public static let brokenConstraintCost = 8.0
+
+    /// The constraints among cells at `positions` (nil: a cell outside any table).
+    public static func constraints(positions: [TablePosition?], layout: TableLayout,
+                                   relations: [TableLayout.Relation]) -> [TableConstraint] {
+        var result: [TableConstraint] = []
+        var bySheet: [String: [Int]] = [:]
+        for (index, position) in positions.enumerated() {
+            if let position { bySheet[position.sheet, default: []].append(index) }
+        }
+        for sheet in bySheet.keys.sorted() {
+            let cells = bySheet[sheet]!
+            // Column sequences: data rows, then a total row, then its mean row.
+            var byColumn: [String: [Int]] = [:]
+            for index in cells { byColumn[positions[index]!.column, default: []].append(index) }
+            for column in byColumn.keys.sorted() {
+                let ordered = byColumn[column]!.sorted { positions[$0]!.row < positions[$1]!.row }
+                var dataRows: [Int] = []
+                var lastTotal: (cell: Int, count: Int)? = nil
+                for index in ordered {
+                    let label = positions[index]!.rowLabel
+                    if layout.isTotal(label) {
+                        if dataRows.count >= 2 { result.append(TableConstraint(kind: .total, cells: dataRows + [index], count: dataRows.count)) }
+                        lastTotal = (index, dataRows.count)
+                        dataRows = []
+                    } else if layout.isMean(label) {
+                        if let total = lastTotal, total.count > 0 {
+                            result.append(TableConstraint(kind: .mean, cells: [total.cell, index], count: total.count))
+                        }
+                        lastTotal = nil
+                    } else {
+                        dataRows.append(index)
+                    }
+                }
+            }
+            // Row relations (totals rows excluded: a total of maxima is not tied to a total of minima the same way).
+            var byRow: [Int: [String: Int]] = [:]
+            for index in cells where !layout.isTotal(positions[index]!.rowLabel) {
+                byRow[positions[index]!.row, default: [:]][positions[index]!.column] = index
+            }
+            for row in byRow.keys.sorted() {
+                let columns = byRow[row]!
+                for relation in relations {
+                    let members = relation.columns.compactMap { columns[$0] }
+                    guard members.count == relation.columns.count else { continue }
+                    let kind: TableConstraint.Kind
+                    switch relation.kind {
+                    case .atLeast: kind = .atLeast
+                    case .midrange: kind = .midrange
+                    case .sum: kind = .sum
+                    }
+                    result.append(TableConstraint(kind: kind, cells: members, count: 0))
+                }
+            }
+        }
+        return result
+    }
+
+    /// Column relations the readings themselves show: (A, B, C) with C = (A + B) / 2 or
+    /// C = A + B in most rows where all three were read, and A >= B for the midrange's pair.
+    /// By chance an equality between three read numbers almost never holds, so a relation that
+    /// holds in most rows is the layout's.
+    public static func learnRelations(values: [Double?], positions: [TablePosition?], layout: TableLayout)
+        -> [TableLayout.Relation] {
+        var rows: [String: [String: Double]] = [:]
+        var columns = Set<String>()
+        for (index, position) in positions.enumerated() {
+            guard let position, let value = values[index], !layout.isTotal(position.rowLabel) else { continue }
+            rows["\(position.sheet)\u{1F}\(position.row)", default: [:]][position.column] = value
+            columns.insert(position.column)
+        }
+        let names = columns.sorted()
+        guard names.count >= 3 else { return [] }
+        var learnt: [TableLayout.Relation] = []
+        for c in names {
+            for a in names where a != c {
+                for b in names where b != c && b != a {
+                    for kind in [TableLayout.RelationKind.midrange, .sum] {
+                        // Both relations are symmetric in A and B: test each unordered pair once.
+                        if a > b { continue }
+                        let relation = TableLayout.Relation(kind, [a, b, c])
+                        var seen = 0, holding = 0
+                        for row in rows.values {
+                            guard let va = row[a], let vb = row[b], let vc = row[c] else { continue }
+                            seen += 1
+                            let expected = kind == .midrange ? (va + vb) / 2 : va + vb
+                            if abs(expected - vc) <= layout.relationTolerance { holding += 1 }
+                        }
+                        if seen >= minimumRowsToLearn && Double(holding) >= minimumAgreementToLearn * Double(seen) {
+                            learnt.append(relation)
+                        }
+                    }
+                }
+            }
+        }
+        // The midrange's pair: the larger column is the maximum when rows agree.
+        for relation in learnt where relation.kind == .midrange {
+            let (a, b) = (relation.columns[0], relation.columns[1])
+            var aLarger = 0, bLarger = 0
+            for row in rows.values {
+                guard let va = row[a], let vb = row[b] else { continue }
+                if va > vb { aLarger += 1 } else if vb > va { bLarger += 1 }
+            }
+            let seen = aLarger + bLarger
+            if seen >= minimumRowsToLearn, Double(max(aLarger, bLarger)) >= 0.9 * Double(seen) {
+                learnt.append(TableLayout.Relation(.atLeast, aLarger >= bLarger ? [a, b] : [b, a]))
+            }
+        }
+        return learnt
+    }
+
+    /// The most probable readings of a cell: its digits' alternatives combined, the decimal point
+    /// where the reading put it. Best first; the first is the reading itself.
+    public static func candidates(of reading: CellReading, limit: Int = candidatesPerCell) -> [(value: String, logProbability: Double)] {
+        guard !reading.digits.isEmpty, reading.flag != .empty, reading.flag != .unreadable else { return [] }
+        var beam: [(digits: [Int], logProbability: Double)] = [([], 0)]
+        for digit in reading.digits {
+            let options = digit.alternatives.isEmpty
+                ? [DigitReading.Alternative(digit: digit.digit, probability: digit.probability)] : digit.alternatives
+            var next: [(digits: [Int], logProbability: Double)] = []
+            for partial in beam {
+                for option in options {
+                    next.append((partial.digits + [option.digit], partial.logProbability + log(max(Double(option.probability), 1e-6))))
+                }
+            }
+            next.sort { $0.logProbability > $1.logProbability }
+            beam = Array(next.prefix(limit))
+        }
+        return beam.map { (CellReader.value(digits: $0.digits, separatorAfter: reading.separatorAfter), $0.logProbability) }
+    }
+
+    /// What checking did to a set of readings.
+    public struct Outcome: Sendable {
+        public var readings: [CellReading]
+        public var constraints: [TableConstraint]
+        public var relations: [TableLayout.Relation]
+        public var corrected: Int
+        public var broken: Int
+    }
+
+    /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what a
+    /// next-best reading fixes (iterated conditional modes: each cell in turn takes the candidate
+    /// with the least cost = -log probability + `brokenConstraintCost` per broken constraint it is
+    /// in, until nothing changes), and records per cell the checks that hold and that break.
+    public static func apply(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
+                             reviewThreshold: Float, correct: Bool = true) -> Outcome {
+        precondition(readings.count == positions.count, "\(positions.count) positions for \(readings.count) readings")
+        let candidates = readings.map { TableChecks.candidates(of: $0) }
+        var choice = [Int](repeating: 0, count: readings.count)
+        func value(_ cell: Int) -> Double? {
+            candidates[cell].isEmpty ? nil : CellEvaluation.number(candidates[cell][choice[cell]].value)
+        }
+        var relations = layout.relations
+        if layout.learnRelations {
+            let learnt = learnRelations(values: readings.indices.map(value), positions: positions, layout: layout)
+            relations += learnt.filter { !relations.contains($0) }
+        }
+        let constraints = TableChecks.constraints(positions: positions, layout: layout, relations: relations)
+        var byCell = [[Int]](repeating: [], count: readings.count)
+        for (index, constraint) in constraints.enumerated() {
+            for cell in constraint.cells { byCell[cell].append(index) }
+        }
+        func cost(_ cell: Int) -> Double {
+            let broken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }.count
+            return -candidates[cell][choice[cell]].logProbability + brokenConstraintCost * Double(broken)
+        }
+        if correct {
+            for _ in 0..<10 {
+                var changed = false
+                for cell in readings.indices where !candidates[cell].isEmpty && !byCell[cell].isEmpty {
+                    let original = choice[cell]
+                    var best = (cost: cost(cell), index: original)
+                    for index in candidates[cell].indices where index != original {
+                        choice[cell] = index
+                        let c = cost(cell)
+                        if c < best.cost - 1e-9 { best = (c, index) }
+                    }
+                    choice[cell] = best.index
+                    if best.index != original { changed = true }
+                }
+                if !changed { break }
+            }
+        }
+        var result = readings
+        var corrected = 0
+        for cell in readings.indices {
+            var reading = readings[cell]
+            if choice[cell] != 0 {
+                let newValue = candidates[cell][choice[cell]].value
+                reading.uncheckedValue = reading.value
+                reading.value = newValue
+                reading.digits = correctedDigits(reading.digits, value: newValue)
+                reading.confidence = reading.digits.map(\.probability).min() ?? reading.confidence
+                corrected += 1
+            }
+            reading.checksHeld = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == true }
+                .map { constraints[$0].kind.rawValue }
+            reading.verified = byCell[cell].contains { constraints[$0].verifies && constraints[$0].holds(value, layout: layout) == true }
+            reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }
+                .map { constraints[$0].kind.rawValue }
+            reading.flag = reading.flag(atThreshold: reviewThreshold)
+            result[cell] = reading
+        }
+        let broken = constraints.filter { $0.holds(value, layout: layout) == false }.count
+        return Outcome(readings: result, constraints: constraints, relations: relations, corrected: corrected, broken: broken)
+    }
+
+    /// The digits of a corrected value: each digit takes the alternative it became, with that
+    /// alternative's probability.
+    static func correctedDigits(_ digits: [DigitReading], value: String) -> [DigitReading] {
+        let newDigits = value.compactMap(\.wholeNumberValue)
+        guard newDigits.count == digits.count else { return digits }
+        return zip(digits, newDigits).map { reading, digit in
+            guard reading.digit != digit else { return reading }
+            var changed = reading
+            changed.digit = digit
+            changed.probability = reading.alternatives.first { $0.digit == digit }?.probability ?? 0
+            return changed
+        }
+    }
+}
