@@ -1,0 +1,117 @@
+import XCTest
+@testable import Recognition
+
+final class TableChecksTests: XCTestCase {
+    /// A reading of `value` (digits with one decimal), each digit at `probability`, the second
+    /// alternative `alternative` (per digit index) at the rest.
+    func reading(_ value: String, probability: Float = 0.99, alternatives: [Int: Int] = [:]) -> CellReading {
+        let digits = value.compactMap(\.wholeNumberValue)
+        let box = CutCell.Box(minX: 0, minY: 0, maxX: 1, maxY: 1)
+        let readings = digits.enumerated().map { index, digit -> DigitReading in
+            let other = alternatives[index] ?? (digit + 1) % 10
+            return DigitReading(digit: digit, probability: probability,
+                                alternatives: [.init(digit: digit, probability: probability),
+                                               .init(digit: other, probability: (1 - probability) * 0.9)],
+                                box: box)
+        }
+        let separator = value.firstIndex(of: ".").map { value.distance(from: value.startIndex, to: $0) }
+        return CellReading(value: value, digits: readings, separatorAfter: separator, separatorSeen: false,
+                           confidence: probability, flag: probability >= 0.9 ? .ok : .review)
+    }
+
+    /// Five days of max/min/mean, a total row and a mean row, on one sheet.
+    func pentad(max: [String], min: [String]) -> (readings: [CellReading], positions: [TablePosition?], truth: [String]) {
+        var readings: [CellReading] = [], positions: [TablePosition?] = [], truth: [String] = []
+        func add(_ value: String, row: Int, label: String, column: String) {
+            readings.append(reading(value)); truth.append(value)
+            positions.append(TablePosition(sheet: "s1", row: row, rowLabel: label, column: column))
+        }
+        var totals = [0.0, 0.0, 0.0]
+        for day in 0..<5 {
+            let hi = Double(max[day])!, lo = Double(min[day])!
+            let mid = ((hi + lo) / 2 * 10).rounded(.down) / 10
+            for (column, value) in [("D", hi), ("E", lo), ("F", mid)].enumerated() {
+                add(String(format: "%.1f", value.1), row: day + 1, label: "\(day + 1)", column: value.0)
+                totals[column] += value.1
+            }
+        }
+        for (index, column) in ["D", "E", "F"].enumerated() {
+            add(String(format: "%.1f", totals[index]), row: 6, label: "Tot.", column: column)
+            add(String(format: "%.1f", (totals[index] / 5 * 10).rounded() / 10), row: 7, label: "Moy.", column: column)
+        }
+        return (readings, positions, truth)
+    }
+
+    func testConstraintsFollowTheRowLabels() {
+        let table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        let constraints = TableChecks.constraints(positions: table.positions, layout: TableLayout(),
+                                                  relations: [.init(.midrange, ["D", "E", "F"])])
+        XCTAssertEqual(constraints.filter { $0.kind == .total }.count, 3)
+        XCTAssertEqual(constraints.filter { $0.kind == .mean }.count, 3)
+        // Five data rows and the mean row carry the relation; the total row does not.
+        XCTAssertEqual(constraints.filter { $0.kind == .midrange }.count, 6)
+        let total = constraints.first { $0.kind == .total }!
+        XCTAssertEqual(total.cells.count, 6)
+        let values = table.truth.map { Double($0)! }
+        for constraint in constraints {
+            XCTAssertEqual(constraint.holds({ values[$0] }, layout: TableLayout()), true, "\(constraint) on the truth")
+        }
+    }
+
+    func testRelationsAreLearntFromReadingsOnlyWhenTheyHold() {
+        let table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        let values = table.truth.map { Double($0) }
+        let learnt = TableChecks.learnRelations(values: values, positions: table.positions, layout: TableLayout())
+        XCTAssertTrue(learnt.contains(.init(.midrange, ["D", "E", "F"])), "\(learnt)")
+        XCTAssertTrue(learnt.contains(.init(.atLeast, ["D", "E"])), "\(learnt)")
+        // Unrelated columns: nothing.
+        var generator = SystemRandomNumberGenerator()
+        let noise = values.map { _ in Double(Int.random(in: 100...400, using: &generator)) / 10 }
+        XCTAssertTrue(TableChecks.learnRelations(values: noise, positions: table.positions, layout: TableLayout())
+            .filter { $0.kind != .atLeast }.isEmpty)
+    }
+
+    func testAMisreadDigitIsCorrectedByTheTotalsAndVerified() {
+        var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        // Day 2's maximum 32.6 read as 38.6 with 0.6 confidence, its first digit's runner-up the right 2.
+        table.readings[3] = reading("38.6", probability: 0.6, alternatives: [1: 2])
+        let before = TableChecks.apply(readings: table.readings, positions: table.positions, layout: TableLayout(),
+                                       reviewThreshold: 0.9, correct: false)
+        XCTAssertEqual(before.readings[3].value, "38.6")
+        XCTAssertEqual(before.readings[3].flag, .review)
+        XCTAssertFalse(before.readings[3].checksBroken.isEmpty)
+        let after = TableChecks.apply(readings: table.readings, positions: table.positions, layout: TableLayout(),
+                                      reviewThreshold: 0.9)
+        XCTAssertEqual(after.readings[3].value, "32.6")
+        XCTAssertEqual(after.readings[3].uncheckedValue, "38.6")
+        XCTAssertEqual(after.corrected, 1)
+        XCTAssertEqual(after.broken, 0)
+        XCTAssertTrue(after.readings[3].verified)
+        XCTAssertEqual(after.readings[3].flag, .ok, "the total and the midrange confirm it")
+        XCTAssertEqual(after.readings.map(\.value), table.truth)
+    }
+
+    func testAnErrorNoAlternativeFixesStaysFlagged() {
+        var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        // Confidently wrong, and no alternative gives the truth: the checks must flag it and its row/column.
+        table.readings[3] = reading("35.6", probability: 0.999, alternatives: [0: 4, 1: 9, 2: 7])
+        let outcome = TableChecks.apply(readings: table.readings, positions: table.positions, layout: TableLayout(),
+                                        reviewThreshold: 0.9)
+        XCTAssertEqual(outcome.readings[3].flag, .review)
+        XCTAssertTrue(outcome.readings[3].checksBroken.contains("total"), "\(outcome.readings[3].checksBroken)")
+        XCTAssertGreaterThan(outcome.broken, 0)
+        // A cell with no constraints keeps the threshold rule.
+        let lone = TableChecks.apply(readings: [reading("12.3", probability: 0.5)], positions: [nil],
+                                     layout: TableLayout(), reviewThreshold: 0.9)
+        XCTAssertEqual(lone.readings[0].flag, .review)
+        XCTAssertNil(lone.readings[0].uncheckedValue)
+    }
+
+    func testCandidatesAreOrderedByProbability() {
+        let candidates = TableChecks.candidates(of: reading("28.7", probability: 0.8, alternatives: [0: 7, 1: 3, 2: 1]))
+        XCTAssertEqual(candidates.first?.value, "28.7")
+        XCTAssertEqual(candidates.count, 8)
+        for (a, b) in zip(candidates, candidates.dropFirst()) { XCTAssertGreaterThanOrEqual(a.logProbability, b.logProbability) }
+        XCTAssertTrue(candidates.contains { $0.value == "73.1" })
+    }
+}
