@@ -117,7 +117,7 @@ public enum CellEvaluation {
     /// folder, or to `cellsFolder` when given), reads every cell with `reader` and scores it.
     /// Errors name the file: a missing or malformed CSV, a missing or undecodable cell image.
     public static func evaluate(truthCSV: String, cellsFolder: String? = nil,
-                                reader: CellReader, layout: TableLayout = TableLayout()) throws -> CellEvaluationReport {
+                                reader: any CellImageReader, layout: TableLayout = TableLayout()) throws -> CellEvaluationReport {
         let truth = try CellTruth.readTruth(csv: truthCSV, imagesIn: cellsFolder)
         let loadStart = DispatchTime.now().uptimeNanoseconds
         var images: [GrayImage] = []
@@ -138,13 +138,13 @@ public enum CellEvaluation {
         var checks: CellEvaluationReport.CheckSummary? = nil
         if positions.contains(where: { $0 != nil }) && layout != .none {
             let outcome = TableChecks.apply(readings: readings, positions: positions, layout: layout,
-                                            reviewThreshold: reader.settings.reviewThreshold)
+                                            reviewThreshold: reader.reviewThreshold)
             readings = outcome.readings
             checks = .init(constraints: outcome.constraints.count, relations: outcome.relations.map(\.description),
                            corrected: outcome.corrected, broken: outcome.broken)
         }
         let readEnd = DispatchTime.now().uptimeNanoseconds
-        var report = score(truth: truth, readings: readings, reviewThreshold: reader.settings.reviewThreshold)
+        var report = score(truth: truth, readings: readings, reviewThreshold: reader.reviewThreshold)
         report.checks = checks
         report.truthCSV = truthCSV
         report.loadSeconds = Double(readStart - loadStart) / 1e9

@@ -136,14 +136,24 @@ public struct CellReaderSettings: Sendable, Equatable {
     }
 }
 
+/// Anything that reads cell images into values: the segment-then-classify `CellReader`, the
+/// whole-cell sequence reader, or both together.
+public protocol CellImageReader: AnyObject {
+    /// A reading whose confidence is below this is flagged for review.
+    var reviewThreshold: Float { get }
+    /// Reads `cells` (paper polarity: 0 = ink, 1 = paper); `columns` names each cell's column.
+    func read(cells: [GrayImage], columns: [String?]?) -> [CellReading]
+}
+
 /// Reads cropped table cells into numbers: cuts each cell into digits (`CellDigitCutter`),
 /// normalises them (`DigitNormalizer`), classifies every digit of every cell in batches in one
 /// pass through the model, and assembles values with their confidence and a flag.
 ///
 /// Not thread-safe (the model keeps per-forward state): one `read` at a time per reader.
-public final class CellReader {
+public final class CellReader: CellImageReader {
     public let model: ResNet
     public var settings: CellReaderSettings
+    public var reviewThreshold: Float { settings.reviewThreshold }
 
     public init(model: ResNet, settings: CellReaderSettings = CellReaderSettings()) {
         precondition(model.config.classes == 10, "CellReader needs a 10-class digit model, not \(model.config.classes)")
