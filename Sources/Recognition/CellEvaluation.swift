@@ -89,6 +89,7 @@ public struct CellEvaluationReport: Sendable {
         public var relations: [String]
         public var corrected: Int
         public var broken: Int
+        public var columnDecimals: [String: Int] = [:]
     }
 
     public var cellsPerSecond: Double { readSeconds > 0 ? Double(results.count) / readSeconds : .nan }
@@ -141,7 +142,7 @@ public enum CellEvaluation {
                                             reviewThreshold: reader.reviewThreshold)
             readings = outcome.readings
             checks = .init(constraints: outcome.constraints.count, relations: outcome.relations.map(\.description),
-                           corrected: outcome.corrected, broken: outcome.broken)
+                           corrected: outcome.corrected, broken: outcome.broken, columnDecimals: outcome.columnDecimals)
         }
         let readEnd = DispatchTime.now().uptimeNanoseconds
         var report = score(truth: truth, readings: readings, reviewThreshold: reader.reviewThreshold)
@@ -273,6 +274,7 @@ public enum CellEvaluation {
         if let checks = report.checks {
             fields.append(("table_checks", object([
                 ("constraints", "\(checks.constraints)"), ("corrected", "\(checks.corrected)"), ("broken", "\(checks.broken)"),
+                ("column_decimals", object(checks.columnDecimals.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })),
                 ("relations", "[" + checks.relations.map(string).joined(separator: ", ") + "]")])))
         }
         return object(fields)

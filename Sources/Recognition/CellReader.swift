@@ -63,6 +63,9 @@ public struct CellReading: Sendable, Equatable {
     /// it stands as read), and the checks (`total`, `mean`, `midrange`, ...) that hold and
     /// that break for this cell. `verified`: an equality check holds and none breaks.
     public var uncheckedValue: String? = nil
+    /// Where the cutter saw a separator (digits before it), whatever the column's convention
+    /// made of it: the raw evidence for a table's decimals.
+    public var separatorSighted: Int? = nil
     public var checksHeld: [String] = []
     public var checksBroken: [String] = []
     public var verified = false
@@ -249,8 +252,11 @@ public final class CellReader: CellImageReader {
         return (0..<cells.count).map { index in
             let column = columns?[index] ?? nil
             let decimals = settings.expectedDecimals(column: column) ?? inferred[column ?? ""]
-            return assemble(cut: prepared[index]!.cut, digits: classified[index], blank: prepared[index]!.blank,
-                            decimals: decimals)
+            var reading = assemble(cut: prepared[index]!.cut, digits: classified[index], blank: prepared[index]!.blank,
+                                   decimals: decimals)
+            let cut = prepared[index]!.cut
+            reading.separatorSighted = cut.separatorIndex.flatMap { $0 > 0 && $0 < cut.digits.count ? $0 : nil }
+            return reading
         }
     }
 
@@ -302,7 +308,8 @@ public enum DecimalInference {
 
     /// `sightings`: per cell its column and the decimals its seen separator implies (nil: none
     /// seen). Returns the columns whose seen separators agree well enough.
-    public static func decimalsByColumn(_ sightings: [(column: String, decimals: Int?)]) -> [String: Int] {
+    public static func decimalsByColumn(_ sightings: [(column: String, decimals: Int?)],
+                                        minimumAgreement: Double = minimumAgreement) -> [String: Int] {
         var counts: [String: [Int: Int]] = [:]
         for sighting in sightings {
             guard let decimals = sighting.decimals else { continue }

@@ -56,17 +56,19 @@ public struct TableLayout: Sendable, Equatable, Codable {
     /// Learn midrange and sum relations between columns from the readings themselves
     /// (`TableChecks.learnRelations`).
     public var learnRelations: Bool
-    /// Sums must match within this (values with one decimal add up exactly).
+    /// Let the arithmetic choose each column's decimals (`TableChecks.chooseColumnDecimals`).
+    public var chooseDecimals: Bool = true
+    /// Tolerances in units of the last decimal shown (0.1 for 28.7), so that the checks do not
+    /// depend on where the point is: sums match to rounding (half a unit), means may be rounded
+    /// or cut (one unit), a midrange rounds to half a unit.
     public var totalTolerance: Double
-    /// Means may be rounded or cut to the shown decimals.
     public var meanTolerance: Double
-    /// Relations between values of one decimal: midrange rounds to half a unit.
     public var relationTolerance: Double
 
     public init(totalRowLabels: [String] = ["tot", "total", "totaux", "totals", "sum", "somme"],
                 meanRowLabels: [String] = ["moy", "moyenne", "moyennes", "mean", "means", "avg", "average"],
                 relations: [Relation] = [], learnRelations: Bool = true,
-                totalTolerance: Double = 0.051, meanTolerance: Double = 0.101, relationTolerance: Double = 0.051) {
+                totalTolerance: Double = 0.51, meanTolerance: Double = 1.01, relationTolerance: Double = 0.51) {
         self.totalRowLabels = totalRowLabels
         self.meanRowLabels = meanRowLabels
         self.relations = relations
@@ -77,13 +79,34 @@ public struct TableLayout: Sendable, Equatable, Codable {
     }
 
     /// No checks at all.
-    public static let none = TableLayout(totalRowLabels: [], meanRowLabels: [], relations: [], learnRelations: false)
+    public static let none: TableLayout = {
+        var layout = TableLayout(totalRowLabels: [], meanRowLabels: [], relations: [], learnRelations: false)
+        layout.chooseDecimals = false
+        return layout
+    }()
 
     static func normalizedLabel(_ label: String) -> String {
         label.lowercased().filter { $0 != "." && $0 != " " && $0 != ":" }
     }
     func isTotal(_ label: String) -> Bool { totalRowLabels.map(Self.normalizedLabel).contains(Self.normalizedLabel(label)) }
     func isMean(_ label: String) -> Bool { meanRowLabels.map(Self.normalizedLabel).contains(Self.normalizedLabel(label)) }
+}
+
+/// A read number and the decimals it was written with (28.7: 1), which set the rounding the checks allow.
+public struct TableNumber: Sendable, Equatable {
+    public var value: Double
+    public var decimals: Int
+    public init(value: Double, decimals: Int) {
+        self.value = value
+        self.decimals = decimals
+    }
+    /// "28.7" -> (28.7, 1); nil for text that is not a number.
+    public init?(text: String) {
+        guard let value = CellEvaluation.number(text) else { return nil }
+        self.value = value
+        let separator = text.firstIndex { $0 == "." || $0 == "," }
+        self.decimals = separator.map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0
+    }
 }
 
 /// One arithmetic fact of a sheet that its readings must satisfy.
@@ -103,18 +126,21 @@ public struct TableConstraint: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(kind.rawValue)(\(cells.map(String.init).joined(separator: ",")))" }
 
     /// Whether the values satisfy it; nil when a value is missing.
-    public func holds(_ value: (Int) -> Double?, layout: TableLayout) -> Bool? {
+    public func holds(_ value: (Int) -> TableNumber?, layout: TableLayout) -> Bool? {
         var values: [Double] = []
+        var decimals = 0
         for cell in cells {
-            guard let v = value(cell) else { return nil }
-            values.append(v)
+            guard let number = value(cell) else { return nil }
+            values.append(number.value)
+            decimals = max(decimals, number.decimals)
         }
+        let unit = pow(10, -Double(decimals))
         switch kind {
-        case .total: return abs(values.dropLast().reduce(0, +) - values.last!) <= layout.totalTolerance
-        case .mean: return abs(values[0] / Double(count) - values[1]) <= layout.meanTolerance
+        case .total: return abs(values.dropLast().reduce(0, +) - values.last!) <= layout.totalTolerance * unit
+        case .mean: return abs(values[0] / Double(count) - values[1]) <= layout.meanTolerance * unit
         case .atLeast: return values[0] >= values[1]
-        case .midrange: return abs((values[0] + values[1]) / 2 - values[2]) <= layout.relationTolerance
-        case .sum: return abs(values[0] + values[1] - values[2]) <= layout.relationTolerance
+        case .midrange: return abs((values[0] + values[1]) / 2 - values[2]) <= layout.relationTolerance * unit
+        case .sum: return abs(values[0] + values[1] - values[2]) <= layout.relationTolerance * unit
         }
     }
 }
@@ -193,9 +219,9 @@ public enum TableChecks {
     /// C = A + B in most rows where all three were read, and A >= B for the midrange's pair.
     /// By chance an equality between three read numbers almost never holds, so a relation that
     /// holds in most rows is the layout's.
-    public static func learnRelations(values: [Double?], positions: [TablePosition?], layout: TableLayout)
+    public static func learnRelations(values: [TableNumber?], positions: [TablePosition?], layout: TableLayout)
         -> [TableLayout.Relation] {
-        var rows: [String: [String: Double]] = [:]
+        var rows: [String: [String: TableNumber]] = [:]
         var columns = Set<String>()
         for (index, position) in positions.enumerated() {
             guard let position, let value = values[index], !layout.isTotal(position.rowLabel) else { continue }
@@ -214,10 +240,10 @@ public enum TableChecks {
                         let relation = TableLayout.Relation(kind, [a, b, c])
                         var seen = 0, holding = 0
                         for row in rows.values {
-                            guard let va = row[a], let vb = row[b], let vc = row[c] else { continue }
+                            guard let na = row[a], let nb = row[b], let nc = row[c] else { continue }
                             seen += 1
-                            let expected = kind == .midrange ? (va + vb) / 2 : va + vb
-                            if abs(expected - vc) <= layout.relationTolerance { holding += 1 }
+                            let constraint = TableConstraint(kind: kind == .midrange ? .midrange : .sum, cells: [0, 1, 2], count: 0)
+                            if constraint.holds({ [na, nb, nc][$0] }, layout: layout) == true { holding += 1 }
                         }
                         if seen >= minimumRowsToLearn && Double(holding) >= minimumAgreementToLearn * Double(seen) {
                             learnt.append(relation)
@@ -231,7 +257,7 @@ public enum TableChecks {
             let (a, b) = (relation.columns[0], relation.columns[1])
             var aLarger = 0, bLarger = 0
             for row in rows.values {
-                guard let va = row[a], let vb = row[b] else { continue }
+                guard let va = row[a]?.value, let vb = row[b]?.value else { continue }
                 if va > vb { aLarger += 1 } else if vb > va { bLarger += 1 }
             }
             let seen = aLarger + bLarger
@@ -269,6 +295,8 @@ public enum TableChecks {
         public var relations: [TableLayout.Relation]
         public var corrected: Int
         public var broken: Int
+        /// Columns whose decimals the arithmetic changed, with the decimals chosen.
+        public var columnDecimals: [String: Int]
     }
 
     /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what a
@@ -278,10 +306,12 @@ public enum TableChecks {
     public static func apply(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                              reviewThreshold: Float, correct: Bool = true) -> Outcome {
         precondition(readings.count == positions.count, "\(positions.count) positions for \(readings.count) readings")
+        let (readings, redecimalized) = layout.chooseDecimals
+            ? chooseColumnDecimals(readings: readings, positions: positions, layout: layout) : (readings, [:])
         let candidates = readings.map { TableChecks.candidates(of: $0) }
         var choice = [Int](repeating: 0, count: readings.count)
-        func value(_ cell: Int) -> Double? {
-            candidates[cell].isEmpty ? nil : CellEvaluation.number(candidates[cell][choice[cell]].value)
+        func value(_ cell: Int) -> TableNumber? {
+            candidates[cell].isEmpty ? nil : TableNumber(text: candidates[cell][choice[cell]].value)
         }
         var relations = layout.relations
         if layout.learnRelations {
@@ -335,8 +365,98 @@ public enum TableChecks {
             result[cell] = reading
         }
         let broken = constraints.filter { $0.holds(value, layout: layout) == false }.count
-        return Outcome(readings: result, constraints: constraints, relations: relations, corrected: corrected, broken: broken)
+        return Outcome(readings: result, constraints: constraints, relations: relations, corrected: corrected, broken: broken,
+                       columnDecimals: redecimalized)
     }
+
+    /// The reading with its decimal point `decimals` digits from the right (none for 0, and
+    /// none when too few digits), as the cell reader places an unseen point.
+    public static func repointed(_ reading: CellReading, decimals: Int) -> CellReading {
+        guard !reading.digits.isEmpty, reading.flag != .empty else { return reading }
+        let count = reading.digits.count
+        let separator: Int? = decimals > 0 && count > decimals ? count - decimals : nil
+        guard separator != reading.separatorAfter else { return reading }
+        var changed = reading
+        changed.separatorAfter = separator
+        changed.separatorSeen = false
+        changed.value = CellReader.value(digits: reading.digits.map(\.digit), separatorAfter: separator)
+        return changed
+    }
+
+    /// How well values satisfy the sheet's arithmetic: equality checks that hold minus those
+    /// that break, with relations learnt from these values.
+    static func arithmeticScore(readings: [CellReading], positions: [TablePosition?], layout: TableLayout) -> Int {
+        let values = readings.map { $0.flag == .unreadable ? nil : TableNumber(text: $0.value) }
+        var relations = layout.relations
+        if layout.learnRelations {
+            relations += learnRelations(values: values, positions: positions, layout: layout).filter { !relations.contains($0) }
+        }
+        var score = 0
+        for constraint in constraints(positions: positions, layout: layout, relations: relations) where constraint.verifies {
+            switch constraint.holds({ values[$0] }, layout: layout) {
+            case true?: score += 1
+            case false?: score -= 1
+            case nil: break
+            }
+        }
+        return score
+    }
+
+    /// Decimal points are often invisible on hand-written sheets and the cell reader's guess
+    /// per column (learnt from the few points it saw) can be off; the sheet's arithmetic is
+    /// not: (24.6 + 17.2) / 2 = 20.9 holds to the rounding while (246 + 172) / 2 = 209 and
+    /// (24.6 + 1.72) / 2 = 20.9 break it. Per column, the decimals (0, 1 or 2) that make the
+    /// most checks hold win, when they beat the reader's choice by `minimumDecimalGain`.
+    /// Returns the readings re-pointed and the columns changed with their decimals.
+    public static func chooseColumnDecimals(readings: [CellReading], positions: [TablePosition?], layout: TableLayout)
+        -> ([CellReading], [String: Int]) {
+        var columns: [String: [Int]] = [:]
+        for (index, position) in positions.enumerated() {
+            if let position, !readings[index].digits.isEmpty { columns[position.column, default: []].append(index) }
+        }
+        guard columns.count >= 1 else { return (readings, [:]) }
+        var current = readings
+        var best = arithmeticScore(readings: current, positions: positions, layout: layout)
+        var chosen: [String: Int] = [:]
+        func trial(_ assignment: [String: Int]) -> [CellReading] {
+            var trial = current
+            for (column, decimals) in assignment {
+                for index in columns[column]! { trial[index] = repointed(readings[index], decimals: decimals) }
+            }
+            return trial
+        }
+        // The checks allow rounding in units of the last decimal, so they cannot tell 24.6 from
+        // 246 when the whole table moves together; the separators seen anywhere in the table say
+        // where the point is, and a sheet usually keeps one convention: start from it.
+        let sightings = positions.indices.compactMap { index -> (column: String, decimals: Int?)? in
+            guard positions[index] != nil, let sighted = readings[index].separatorSighted else { return nil }
+            return ("", readings[index].digits.count - sighted)
+        }
+        if let tableDecimals = DecimalInference.decimalsByColumn(sightings, minimumAgreement: 0.5)[""] {
+            let assignment = Dictionary(uniqueKeysWithValues: columns.keys.map { ($0, tableDecimals) })
+            let candidate = trial(assignment)
+            let score = arithmeticScore(readings: candidate, positions: positions, layout: layout)
+            if score >= best { best = score; current = candidate; chosen = assignment }
+        }
+        // Then column by column, where the arithmetic clearly prefers other decimals.
+        for _ in 0..<2 {
+            var improved = false
+            for column in columns.keys.sorted() {
+                for decimals in 0...2 where chosen[column] != decimals {
+                    let candidate = trial([column: decimals])
+                    let score = arithmeticScore(readings: candidate, positions: positions, layout: layout)
+                    if score >= best + minimumDecimalGain {
+                        best = score; current = candidate; chosen[column] = decimals; improved = true
+                    }
+                }
+            }
+            if !improved { break }
+        }
+        return (current, chosen)
+    }
+
+    /// Checks a decimals change must win by before it is taken.
+    public static let minimumDecimalGain = 3
 
     /// The digits of a corrected value: each digit takes the alternative it became, with that
     /// alternative's probability.

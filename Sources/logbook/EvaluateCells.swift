@@ -77,7 +77,9 @@ struct EvaluateCells: ParsableCommand {
         print("  unflagged accuracy    \(percent(o.unflaggedAccuracy)) (\(o.unflaggedExact) of \(o.unflagged))")
         if let checks = report.checks {
             print("  table checks          \(checks.constraints) constraints, \(checks.corrected) cells corrected, \(checks.broken) still broken; relations: "
-                  + (checks.relations.isEmpty ? "none" : checks.relations.joined(separator: "; ")))
+                  + (checks.relations.isEmpty ? "none" : checks.relations.joined(separator: "; "))
+                  + (checks.columnDecimals.isEmpty ? "" : "; decimals set by the arithmetic: "
+                     + checks.columnDecimals.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))
         }
         for (station, scores) in report.perStation { print("  " + line("station \(station)", scores)) }
         print("  review threshold -> flagged share, unflagged accuracy:")

@@ -52,7 +52,7 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(constraints.filter { $0.kind == .midrange }.count, 6)
         let total = constraints.first { $0.kind == .total }!
         XCTAssertEqual(total.cells.count, 6)
-        let values = table.truth.map { Double($0)! }
+        let values = table.truth.map { TableNumber(text: $0)! }
         for constraint in constraints {
             XCTAssertEqual(constraint.holds({ values[$0] }, layout: TableLayout()), true, "\(constraint) on the truth")
         }
@@ -60,13 +60,13 @@ final class TableChecksTests: XCTestCase {
 
     func testRelationsAreLearntFromReadingsOnlyWhenTheyHold() {
         let table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
-        let values = table.truth.map { Double($0) }
+        let values = table.truth.map { TableNumber(text: $0) }
         let learnt = TableChecks.learnRelations(values: values, positions: table.positions, layout: TableLayout())
         XCTAssertTrue(learnt.contains(.init(.midrange, ["D", "E", "F"])), "\(learnt)")
         XCTAssertTrue(learnt.contains(.init(.atLeast, ["D", "E"])), "\(learnt)")
         // Unrelated columns: nothing.
         var generator = SystemRandomNumberGenerator()
-        let noise = values.map { _ in Double(Int.random(in: 100...400, using: &generator)) / 10 }
+        let noise = values.map { _ in TableNumber(value: Double(Int.random(in: 100...400, using: &generator)) / 10, decimals: 1) }
         XCTAssertTrue(TableChecks.learnRelations(values: noise, positions: table.positions, layout: TableLayout())
             .filter { $0.kind != .atLeast }.isEmpty)
     }
@@ -113,5 +113,33 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(candidates.count, 8)
         for (a, b) in zip(candidates, candidates.dropFirst()) { XCTAssertGreaterThanOrEqual(a.logProbability, b.logProbability) }
         XCTAssertTrue(candidates.contains { $0.value == "73.1" })
+    }
+
+    func testTheArithmeticSetsAColumnsDecimalsAndTheSeenPointsTheTables() {
+        var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        // Column E read with two decimals (a speck taken for a point), D and F with points seen.
+        for index in table.positions.indices {
+            let position = table.positions[index]!
+            let digits = table.readings[index].digits.count
+            if position.column == "E" {
+                table.readings[index] = TableChecks.repointed(table.readings[index], decimals: 2)
+                table.readings[index].separatorSighted = digits - 2 < 1 ? nil : (index % 4 == 0 ? digits - 2 : nil)
+            } else {
+                table.readings[index].separatorSighted = digits - 1
+            }
+        }
+        XCTAssertEqual(table.readings[1].value, "2.00")
+        let outcome = TableChecks.apply(readings: table.readings, positions: table.positions, layout: TableLayout(),
+                                        reviewThreshold: 0.9)
+        XCTAssertEqual(outcome.columnDecimals["E"], 1)
+        XCTAssertEqual(outcome.readings.map(\.value), table.truth)
+        XCTAssertEqual(outcome.broken, 0)
+        // Without any seen point the arithmetic alone keeps the columns consistent with each other.
+        var unseen = table
+        for index in unseen.readings.indices { unseen.readings[index].separatorSighted = nil }
+        let consistent = TableChecks.apply(readings: unseen.readings, positions: unseen.positions, layout: TableLayout(),
+                                           reviewThreshold: 0.9)
+        XCTAssertEqual(consistent.broken, 0)
+        XCTAssertEqual(Set(consistent.readings.map { TableNumber(text: $0.value)!.decimals }).count, 1)
     }
 }
