@@ -66,6 +66,9 @@ public struct CellReading: Sendable, Equatable {
     /// Where the cutter saw a separator (digits before it), whatever the column's convention
     /// made of it: the raw evidence for a table's decimals.
     public var separatorSighted: Int? = nil
+    /// Set by `CombinedCellReader`: a second reader read another number (kept here).
+    public var readersDisagree = false
+    public var secondOpinion: SecondOpinion? = nil
     public var checksHeld: [String] = []
     public var checksBroken: [String] = []
     public var verified = false
@@ -90,7 +93,7 @@ public struct CellReading: Sendable, Equatable {
         case .ok, .review:
             if !checksBroken.isEmpty { return .review }
             if verified { return .ok }
-            if uncheckedValue != nil { return .review }
+            if uncheckedValue != nil || readersDisagree { return .review }
             return confidence < threshold ? .review : .ok
         }
     }

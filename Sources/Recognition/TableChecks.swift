@@ -268,12 +268,37 @@ public enum TableChecks {
         return learnt
     }
 
+    /// A value a cell might hold: from the reading's own digit alternatives (source 0) or from
+    /// a second reader's (source 1).
+    public struct Candidate: Sendable, Equatable {
+        public var value: String
+        public var logProbability: Double
+        public var source: Int
+    }
+
+    /// Cost, in nats, of taking the second reader's word over the first's.
+    public static let secondOpinionCost = log(2.0)
+
     /// The most probable readings of a cell: its digits' alternatives combined, the decimal point
-    /// where the reading put it. Best first; the first is the reading itself.
-    public static func candidates(of reading: CellReading, limit: Int = candidatesPerCell) -> [(value: String, logProbability: Double)] {
-        guard !reading.digits.isEmpty, reading.flag != .empty, reading.flag != .unreadable else { return [] }
+    /// where the reading put it, then the second opinion's (if any). The first is the reading itself.
+    public static func candidates(of reading: CellReading, limit: Int = candidatesPerCell) -> [Candidate] {
+        var result: [Candidate] = []
+        if !reading.digits.isEmpty && reading.flag != .empty && reading.flag != .unreadable {
+            result = combinations(reading.digits, separatorAfter: reading.separatorAfter, limit: limit)
+                .map { Candidate(value: $0.value, logProbability: $0.logProbability, source: 0) }
+        }
+        if let second = reading.secondOpinion, !second.digits.isEmpty {
+            for option in combinations(second.digits, separatorAfter: second.separatorAfter, limit: limit / 2)
+            where !result.contains(where: { $0.value == option.value }) {
+                result.append(Candidate(value: option.value, logProbability: option.logProbability - secondOpinionCost, source: 1))
+            }
+        }
+        return result
+    }
+
+    static func combinations(_ digits: [DigitReading], separatorAfter: Int?, limit: Int) -> [(value: String, logProbability: Double)] {
         var beam: [(digits: [Int], logProbability: Double)] = [([], 0)]
-        for digit in reading.digits {
+        for digit in digits {
             let options = digit.alternatives.isEmpty
                 ? [DigitReading.Alternative(digit: digit.digit, probability: digit.probability)] : digit.alternatives
             var next: [(digits: [Int], logProbability: Double)] = []
@@ -283,9 +308,12 @@ public enum TableChecks {
                 }
             }
             next.sort { $0.logProbability > $1.logProbability }
-            beam = Array(next.prefix(limit))
+            beam = Array(next.prefix(max(1, limit)))
         }
-        return beam.map { (CellReader.value(digits: $0.digits, separatorAfter: reading.separatorAfter), $0.logProbability) }
+        // The reading itself first, whatever the alternatives' order.
+        let own = digits.map(\.digit)
+        if let index = beam.firstIndex(where: { $0.digits == own }), index > 0 { beam.insert(beam.remove(at: index), at: 0) }
+        return beam.map { (CellReader.value(digits: $0.digits, separatorAfter: separatorAfter), $0.logProbability) }
     }
 
     /// What checking did to a set of readings.
@@ -348,11 +376,17 @@ public enum TableChecks {
         var corrected = 0
         for cell in readings.indices {
             var reading = readings[cell]
-            if choice[cell] != 0 {
-                let newValue = candidates[cell][choice[cell]].value
+            if !candidates[cell].isEmpty && (choice[cell] != 0 || candidates[cell][0].source == 1) {
+                let candidate = candidates[cell][choice[cell]]
                 reading.uncheckedValue = reading.value
-                reading.value = newValue
-                reading.digits = correctedDigits(reading.digits, value: newValue)
+                reading.value = candidate.value
+                if candidate.source == 1, let second = reading.secondOpinion {
+                    reading.digits = correctedDigits(second.digits, value: candidate.value)
+                    reading.separatorAfter = second.separatorAfter
+                    if reading.flag == .unreadable || reading.flag == .empty { reading.flag = .review }
+                } else {
+                    reading.digits = correctedDigits(reading.digits, value: candidate.value)
+                }
                 reading.confidence = reading.digits.map(\.probability).min() ?? reading.confidence
                 corrected += 1
             }
@@ -375,8 +409,14 @@ public enum TableChecks {
         guard !reading.digits.isEmpty, reading.flag != .empty else { return reading }
         let count = reading.digits.count
         let separator: Int? = decimals > 0 && count > decimals ? count - decimals : nil
-        guard separator != reading.separatorAfter else { return reading }
         var changed = reading
+        if var second = reading.secondOpinion, !second.digits.isEmpty {
+            let count = second.digits.count
+            second.separatorAfter = decimals > 0 && count > decimals ? count - decimals : nil
+            second.value = CellReader.value(digits: second.digits.map(\.digit), separatorAfter: second.separatorAfter)
+            changed.secondOpinion = second
+        }
+        guard separator != reading.separatorAfter else { return changed }
         changed.separatorAfter = separator
         changed.separatorSeen = false
         changed.value = CellReader.value(digits: reading.digits.map(\.digit), separatorAfter: separator)

@@ -1,0 +1,57 @@
+import Foundation
+import Imaging
+
+/// Reads every cell with two readers that fail differently (the whole-cell sequence reader and
+/// the segment-then-classify reader) and keeps the first's reading. Where the two read different
+/// numbers the cell is flagged for review and the second reading travels along as a
+/// `secondOpinion`, which the table checks may take instead when the sheet's arithmetic prefers it.
+public final class CombinedCellReader: CellImageReader {
+    public let primary: any CellImageReader
+    public let secondary: any CellImageReader
+
+    public init(primary: any CellImageReader, secondary: any CellImageReader) {
+        self.primary = primary
+        self.secondary = secondary
+    }
+
+    public var reviewThreshold: Float { primary.reviewThreshold }
+
+    public func read(cells: [GrayImage], columns: [String?]?) -> [CellReading] {
+        let first = primary.read(cells: cells, columns: columns)
+        let second = secondary.read(cells: cells, columns: columns)
+        return zip(first, second).map { CombinedCellReader.combine($0, $1) }
+    }
+
+    /// The primary reading, with the secondary's value as a second opinion when the numbers differ.
+    public static func combine(_ first: CellReading, _ second: CellReading) -> CellReading {
+        var reading = first
+        let a = CellEvaluation.number(first.value), b = CellEvaluation.number(second.value)
+        if first.flag == .empty && second.flag == .empty { return reading }
+        if a != nil && a == b { return reading }
+        // A sequence reader's missing point is not a disagreement when the digits are the same.
+        if first.digits.map(\.digit) == second.digits.map(\.digit) && !first.digits.isEmpty { return reading }
+        if !second.value.isEmpty && b != nil {
+            reading.secondOpinion = SecondOpinion(value: second.value, confidence: second.confidence,
+                                                  digits: second.digits, separatorAfter: second.separatorAfter)
+        }
+        reading.readersDisagree = true
+        if reading.flag == .ok { reading.flag = .review }
+        if reading.flag == .empty && b != nil { reading.flag = .review }
+        return reading
+    }
+}
+
+/// What a second reader made of a cell when it disagreed with the first.
+public struct SecondOpinion: Sendable, Equatable {
+    public var value: String
+    public var confidence: Float
+    public var digits: [DigitReading]
+    public var separatorAfter: Int?
+
+    public init(value: String, confidence: Float, digits: [DigitReading], separatorAfter: Int?) {
+        self.value = value
+        self.confidence = confidence
+        self.digits = digits
+        self.separatorAfter = separatorAfter
+    }
+}
