@@ -21,6 +21,9 @@ public final class CellSequenceReader {
         self.settings = settings
     }
 
+    /// A reading whose confidence is below this is flagged for review (what `CellImageReader` asks).
+    public var reviewThreshold: Float { settings.reviewThreshold }
+
     /// Loads a model file written by `logbook train-cells`; a temperature stored in the file
     /// (`Calibration.temperatureMetadataKey`) replaces `settings.temperature`.
     public convenience init(modelPath path: String, settings: CellReaderSettings = CellReaderSettings()) throws {

@@ -38,6 +38,7 @@ struct TrainCells: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "A second LSTM reading right to left.") var bidirectional = true
     @Option(help: "Run folder for checkpoints, the model and history.") var out: String
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @Flag(help: "Only score --out/model.safetensors on the held-out station (no training).") var scoreOnly = false
     @Option(help: "Write N training inputs of epoch 1 to --out/samples.png (and their targets to samples.txt), then stop.")
     var dumpSamples: Int?
 
@@ -70,6 +71,10 @@ struct TrainCells: ParsableCommand {
             validationFraction: validationFraction, expectedDecimals: decimals)
         let cells = try LabelledCells.load(truthCSV: truthCSV)
         let parts = try cells.split(holdoutStation: holdoutStation, validationFraction: validationFraction, seed: seed)
+        if scoreOnly {
+            try scoreHeldOut(modelPath: out + "/model.safetensors", cells: parts.test, elapsed: nil)
+            return
+        }
         let digits = synthetic > 0 ? try DigitCorpus.standard(seed: 2024, dataRoot: dataRoot).train : nil
         printError("data: \(parts.train.count) real training cells x \(realRepeats), \(synthetic) synthetic per epoch"
                    + " (from \(digits?.count ?? 0) training-split digits), \(parts.validation.count) validation, "
@@ -110,14 +115,31 @@ struct TrainCells: ParsableCommand {
             print("model \(trainer.bestModelPath); \(history.count) epochs, this session \(formatDuration(elapsed))")
             return
         }
-        let reader = try CellSequenceReader(modelPath: trainer.bestModelPath, settings: CellReaderSettings(defaultDecimals: decimals))
+        try scoreHeldOut(modelPath: trainer.bestModelPath, cells: parts.test, elapsed: elapsed)
+    }
+
+    /// Reads the held-out cells with the saved model and prints the scores and the flagged-vs-accuracy
+    /// curve; writes readings.csv and wrong-cells.png into --out.
+    func scoreHeldOut(modelPath: String, cells: LabelledCells, elapsed: Double?) throws {
+        let reader = try CellSequenceReader(modelPath: modelPath, settings: CellReaderSettings(defaultDecimals: decimals))
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let readings = reader.read(cells: parts.test.images, columns: parts.test.truth.map { $0.extra["column"] })
+        let readings = reader.read(cells: cells.images, columns: cells.truth.map { $0.extra["column"] })
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        let scores = CellEvaluation.score(truth: parts.test.truth, readings: readings, reviewThreshold: reader.settings.reviewThreshold).overall
-        print(String(format: "model %@ on %d held-out cells%@: exact values %.2f%% (%d), digits %.2f%% (%d/%d), flagged %.1f%%, unflagged accuracy %.2f%%; %.0f cells/s; this session %@",
-                     trainer.bestModelPath, scores.cells, holdoutStation.map { " of station \($0)" } ?? "",
+        var report = CellEvaluation.score(truth: cells.truth, readings: readings, reviewThreshold: reader.settings.reviewThreshold)
+        report.readSeconds = seconds
+        let scores = report.overall
+        print(String(format: "model %@ on %d held-out cells%@: exact values %.2f%% (%d), digits %.2f%% (%d/%d), flagged %.1f%%, unflagged accuracy %.2f%%; %.0f cells/s%@",
+                     modelPath, scores.cells, holdoutStation.map { " of station \($0)" } ?? "",
                      scores.exactValueAccuracy * 100, scores.exact, scores.digitAccuracy * 100, scores.digitsCorrect, scores.digitsTotal,
-                     scores.flaggedFraction * 100, scores.unflaggedAccuracy * 100, Double(parts.test.count) / seconds, formatDuration(elapsed)))
+                     scores.flaggedFraction * 100, scores.unflaggedAccuracy * 100, Double(cells.count) / seconds,
+                     elapsed.map { "; this session " + formatDuration($0) } ?? ""))
+        print("  review threshold -> flagged share, unflagged accuracy:")
+        for point in report.curve {
+            print(String(format: "    %.3f  %5.1f%%  %6.2f%% (%d cells)", point.threshold, point.flaggedFraction * 100,
+                         point.unflaggedAccuracy * 100, point.unflaggedCells))
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try CellEvaluation.readingsCSV(report).write(toFile: out + "/readings.csv", atomically: true, encoding: .utf8)
+        _ = try CellEvaluation.writeContactSheet(report, to: out + "/wrong-cells.png")
     }
 }
