@@ -133,3 +133,22 @@ final class CellSequenceTests: RecognitionTestCase {
         XCTAssertEqual(both.sequenceLosses[1], min(la[1], lb[1]), accuracy: 1e-5)
     }
 }
+
+/// The shipped whole-cell model loads as the pipeline will load it and still reads the dev cells.
+final class ShippedCellModelTests: XCTestCase {
+    func testShippedCellModelReadsDevCells() throws {
+        let root = ShippedModelTests.repositoryRoot
+        let truthCSV = root.appendingPathComponent("../shared/data/archival/meteosaver-dev/truth.csv").standardized.path
+        guard FileManager.default.fileExists(atPath: truthCSV) else { throw XCTSkip("../shared/data/archival is absent") }
+        Threads.set(2)
+        let reader = try CellSequenceReader(modelPath: root.appendingPathComponent("models/logbook-cells.safetensors").path,
+                                            settings: CellReaderSettings(defaultDecimals: 1))
+        // Every tenth cell keeps the debug build quick. These cells were in its training set, so
+        // this guards against a broken file or reader, not a measure of accuracy (see models/README.md).
+        let cells = try LabelledCells.load(truthCSV: truthCSV)
+        let sample = cells.subset(Array(stride(from: 0, to: cells.count, by: 10)))
+        let readings = reader.read(cells: sample.images)
+        let report = CellEvaluation.score(truth: sample.truth, readings: readings, reviewThreshold: reader.reviewThreshold)
+        XCTAssertGreaterThanOrEqual(report.overall.exactValueAccuracy, 0.9, "\(sample.count) dev cells")
+    }
+}
