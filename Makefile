@@ -12,7 +12,7 @@ THREADS ?= 2
 EPOCHS ?= 20
 SEED ?= 1
 
-.PHONY: setup build release test run train train-compare evaluate bench clean
+.PHONY: setup build release test run train train-cells train-compare evaluate bench clean
 
 # Installs the Debian packages the build needs, only those missing.
 setup:
@@ -42,6 +42,17 @@ train: release
 	$(LOGBOOK) train --model resnet18 --width 0.5 --data standard --epochs $(EPOCHS) --batch 64 --seed $(SEED) \
 	  --optimizer adamw --lr 2e-3 --weight-decay 0.05 --out runs/resnet18-w05 --resume --threads $(THREADS)
 	$(LOGBOOK) convert --model runs/resnet18-w05/model.safetensors --out $(MODEL) --dtype f16
+
+# Trains the whole-cell reader (CRNN + CTC, see models/README.md) on every dev station plus
+# synthetic cells; rerun to resume. The last epoch is stored in float16 as models/logbook-cells.safetensors.
+# Leave-one-station-out figures: add HOLDOUT=508 (and keep the model in runs/).
+CELLS_MODEL ?= models/logbook-cells.safetensors
+CELLS_EPOCHS ?= 30
+train-cells: release
+	$(LOGBOOK) train-cells --data-root $(SHARED)/data/digits --epochs $(CELLS_EPOCHS) --synthetic 3000 --real-repeats 4 \
+	  --batch 32 --lr 2e-3 --seed $(SEED) $(if $(HOLDOUT),--holdout-station $(HOLDOUT) --out runs/cells-loso-$(HOLDOUT),--validation-fraction 0 --out runs/cells-all) \
+	  --resume --threads $(THREADS)
+	$(if $(HOLDOUT),,$(LOGBOOK) convert --model runs/cells-all/model.safetensors --out $(CELLS_MODEL) --dtype f16)
 
 # The model card's comparison table (CNN vs CNN+LSTM, the paper's settings vs ours).
 train-compare: release

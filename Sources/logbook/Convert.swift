@@ -16,10 +16,13 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         let file = try SafeTensors.read(path: model)
-        let network = try ResNet.load(path: model)
         var metadata = file.metadata
         metadata["logbook.converted_from"] = URL(fileURLWithPath: model).lastPathComponent
-        try network.save(to: out, dtype: dtype == "f16" ? .f16 : .f32, metadata: metadata)
+        if file.metadata[CRNN.configMetadataKey] != nil {
+            try CRNN.load(path: model).save(to: out, dtype: dtype == "f16" ? .f16 : .f32, metadata: metadata)
+        } else {
+            try ResNet.load(path: model).save(to: out, dtype: dtype == "f16" ? .f16 : .f32, metadata: metadata)
+        }
         let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
         print("wrote \(out) (\(dtype), \(size / 1024) KiB)")
     }
