@@ -326,6 +326,30 @@ public enum DecimalInference {
                   Double(best.value) >= minimumAgreement * Double(total) else { continue }
             result[column] = best.key
         }
+        // Columns without a convention of their own follow the table's, when it has one.
+        let allColumns = Set(sightings.map(\.column))
+        if result.count < allColumns.count, allColumns.count > 1 {
+            let pooled = decimalsByColumn(sightings.map { ("", $0.decimals) }, minimumAgreement: 0.5)[""]
+            if let pooled { for column in allColumns where result[column] == nil { result[column] = pooled } }
+        }
         return result
+    }
+
+    /// Readings whose column has no given decimals and no point seen, re-pointed with the
+    /// decimals their column's seen points agree on (for readers that place points themselves).
+    public static func repoint(_ readings: [CellReading], columns: [String?]?, settings: CellReaderSettings) -> [CellReading] {
+        let sightings = readings.indices.map { index -> (column: String, decimals: Int?) in
+            let reading = readings[index]
+            return ((columns?[index] ?? nil) ?? "", reading.separatorSighted.map { reading.digits.count - $0 })
+        }
+        let inferred = decimalsByColumn(sightings)
+        return readings.indices.map { index in
+            let reading = readings[index], column = columns?[index] ?? nil
+            guard !reading.separatorSeen, settings.expectedDecimals(column: column) == nil,
+                  let decimals = inferred[column ?? ""], reading.flag != .unreadable, !reading.digits.isEmpty else { return reading }
+            var repointed = TableChecks.repointed(reading, decimals: decimals)
+            repointed.separatorSighted = reading.separatorSighted
+            return repointed
+        }
     }
 }

@@ -69,7 +69,7 @@ public final class CellSequenceReader {
             }
             start = end
         }
-        return readings
+        return settings.inferDecimals ? DecimalInference.repoint(readings, columns: columns, settings: settings) : readings
     }
 
     /// Softmax over classes of (N, T, C) logits divided by `temperature`.
@@ -134,7 +134,9 @@ public final class CellSequenceReader {
         let malformed = digits.isEmpty || digits.count > settings.maxDigits || separators > 1 || signs > 1 || signMisplaced
             || (separators == 1 && !seen)
         let flag: CellFlag = malformed ? .unreadable : (lowest < settings.reviewThreshold ? .review : .ok)
-        return CellReading(value: value, digits: digits, separatorAfter: digits.isEmpty ? nil : separator,
-                           separatorSeen: seen, confidence: digits.isEmpty ? 0 : lowest, flag: flag)
+        var reading = CellReading(value: value, digits: digits, separatorAfter: digits.isEmpty ? nil : separator,
+                                  separatorSeen: seen, confidence: digits.isEmpty ? 0 : lowest, flag: flag)
+        reading.separatorSighted = seen ? separator : nil
+        return reading
     }
 }

@@ -9,9 +9,13 @@ public final class CombinedCellReader: CellImageReader {
     public let primary: any CellImageReader
     public let secondary: any CellImageReader
 
-    public init(primary: any CellImageReader, secondary: any CellImageReader) {
+    /// For the decimals: the column hints, and whether to learn them from the points either reader saw.
+    public var settings: CellReaderSettings
+
+    public init(primary: any CellImageReader, secondary: any CellImageReader, settings: CellReaderSettings = CellReaderSettings()) {
         self.primary = primary
         self.secondary = secondary
+        self.settings = settings
     }
 
     public var reviewThreshold: Float { primary.reviewThreshold }
@@ -19,12 +23,18 @@ public final class CombinedCellReader: CellImageReader {
     public func read(cells: [GrayImage], columns: [String?]?) -> [CellReading] {
         let first = primary.read(cells: cells, columns: columns)
         let second = secondary.read(cells: cells, columns: columns)
-        return zip(first, second).map { CombinedCellReader.combine($0, $1) }
+        let combined = zip(first, second).map { CombinedCellReader.combine($0, $1) }
+        // A sequence reader rarely reads a point the hand left faint; the segmenter's cutter may
+        // have seen it. Pooling both readers' sightings decides the columns' decimals.
+        return settings.inferDecimals ? DecimalInference.repoint(combined, columns: columns, settings: settings) : combined
     }
 
     /// The primary reading, with the secondary's value as a second opinion when the numbers differ.
     public static func combine(_ first: CellReading, _ second: CellReading) -> CellReading {
         var reading = first
+        if reading.separatorSighted == nil, let sighted = second.separatorSighted, second.digits.count == first.digits.count {
+            reading.separatorSighted = sighted
+        }
         let a = CellEvaluation.number(first.value), b = CellEvaluation.number(second.value)
         if first.flag == .empty && second.flag == .empty { return reading }
         if a != nil && a == b { return reading }
@@ -55,3 +65,5 @@ public struct SecondOpinion: Sendable, Equatable {
         self.separatorAfter = separatorAfter
     }
 }
+
+extension CellSequenceReader: CellImageReader {}

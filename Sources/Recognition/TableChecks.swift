@@ -285,7 +285,7 @@ public enum TableChecks {
         var result: [Candidate] = []
         if !reading.digits.isEmpty && reading.flag != .empty && reading.flag != .unreadable {
             result = combinations(reading.digits, separatorAfter: reading.separatorAfter, limit: limit)
-                .map { Candidate(value: $0.value, logProbability: $0.logProbability, source: 0) }
+                .map { Candidate(value: (reading.value.hasPrefix("-") ? "-" : "") + $0.value, logProbability: $0.logProbability, source: 0) }
         }
         if let second = reading.secondOpinion, !second.digits.isEmpty {
             for option in combinations(second.digits, separatorAfter: second.separatorAfter, limit: limit / 2)
@@ -419,7 +419,7 @@ public enum TableChecks {
         guard separator != reading.separatorAfter else { return changed }
         changed.separatorAfter = separator
         changed.separatorSeen = false
-        changed.value = CellReader.value(digits: reading.digits.map(\.digit), separatorAfter: separator)
+        changed.value = (reading.value.hasPrefix("-") ? "-" : "") + CellReader.value(digits: reading.digits.map(\.digit), separatorAfter: separator)
         return changed
     }
 

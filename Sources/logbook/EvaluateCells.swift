@@ -3,6 +3,22 @@ import Foundation
 import NeuralNet
 import Recognition
 
+/// Which cell reader a command uses.
+enum ReaderChoice: String, ExpressibleByArgument, CaseIterable {
+    case segment, sequence, both
+
+    /// The reader, with each model's own temperature when its file carries one.
+    func make(digitModel: String, cellModel: String, settings: CellReaderSettings) throws -> any CellImageReader {
+        func segment() throws -> CellReader { try CellReader(modelPath: digitModel, settings: settings) }
+        func sequence() throws -> CellSequenceReader { try CellSequenceReader(modelPath: cellModel, settings: settings) }
+        switch self {
+        case .segment: return try segment()
+        case .sequence: return try sequence()
+        case .both: return CombinedCellReader(primary: try sequence(), secondary: try segment(), settings: settings)
+        }
+    }
+}
+
 struct EvaluateCells: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate-cells",
@@ -18,7 +34,10 @@ struct EvaluateCells: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
     @Option(help: "Truth CSV with columns image,value (station, column, ... optional).") var truth: String
     @Option(help: "Folder the CSV's image paths are relative to (default: the truth file's folder).") var cells: String?
-    @Option(help: "Model file (.safetensors).") var model: String = "models/logbook-digits.safetensors"
+    @Option(help: "Digit model for the segment path (.safetensors).") var model: String = "models/logbook-digits.safetensors"
+    @Option(help: "Whole-cell model for the sequence path (.safetensors).") var cellModel: String = "models/logbook-cells.safetensors"
+    @Option(help: "Reading path: segment (cut digits, classify each), sequence (whole cell, CRNN+CTC), or both (sequence first; cells where they disagree are flagged).")
+    var reader: ReaderChoice = .both
     @Option(help: "A cell with a digit below this probability is flagged for review.") var reviewThreshold: Float = 0.9
     @Option(help: "Expected decimals when no separator is seen: N for every column, or COLUMN=N (repeat).")
     var decimals: [String] = []
@@ -46,11 +65,11 @@ struct EvaluateCells: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let network = try ResNet.load(path: model)
         let decimals = try parsedDecimals()
-        let reader = CellReader(model: network, settings: CellReaderSettings(
-            reviewThreshold: reviewThreshold, decimalsByColumn: decimals.byColumn, defaultDecimals: decimals.all,
-            temperature: try Calibration.temperature(ofModelAt: model) ?? 1))
+        let settings = CellReaderSettings(reviewThreshold: reviewThreshold, decimalsByColumn: decimals.byColumn,
+                                          defaultDecimals: decimals.all)
+        let reader = try reader.make(digitModel: model, cellModel: cellModel, settings: settings)
+        let model = self.reader == .segment ? model : self.reader == .sequence ? cellModel : cellModel + " + " + model
         let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader,
                                                  layout: tableChecks ? TableLayout() : .none)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

@@ -103,14 +103,16 @@ final class CellReaderTests: RecognitionTestCase {
                      sketchCell(digits: 3), sketchCell(digits: 3, dotAfter: 1), sketchCell(digits: 3)]
         let columns = ["T", "T", "T", "T", "T", "U"]
         let learnt = CellReader(model: model).read(cells: cells, columns: columns)
-        // Column T: three of four separators say one decimal; U has no sightings and stays as seen.
-        XCTAssertEqual(learnt.map(\.value), ["55.5", "555.5", "55.5", "55.5", "55.5", "555"])
+        // Column T: three of four separators say one decimal; U has no sightings and follows the table.
+        XCTAssertEqual(learnt.map(\.value), ["55.5", "555.5", "55.5", "55.5", "55.5", "55.5"])
         let literal = CellReader(model: model, settings: CellReaderSettings(inferDecimals: false))
             .read(cells: cells, columns: columns)
         XCTAssertEqual(literal.map(\.value), ["55.5", "555.5", "55.5", "555", "5.55", "555"])
         // Too few sightings: nothing is learnt.
         XCTAssertEqual(DecimalInference.decimalsByColumn([("A", 1), ("A", 1), ("A", nil)]), [:])
-        XCTAssertEqual(DecimalInference.decimalsByColumn([("A", 1), ("A", 1), ("A", 2), ("A", 1), ("B", 2), ("B", 1), ("B", 0)]), ["A": 1])
+        // B's own points disagree; it follows the table's majority (4 of 7 say one decimal).
+        XCTAssertEqual(DecimalInference.decimalsByColumn([("A", 1), ("A", 1), ("A", 2), ("A", 1), ("B", 2), ("B", 1), ("B", 0)]), ["A": 1, "B": 1])
+        XCTAssertEqual(DecimalInference.decimalsByColumn([("A", 1), ("A", 1), ("A", 1), ("B", 2), ("B", 2), ("B", 0), ("B", 0)]), ["A": 1])
     }
 
     func testBatchingDoesNotChangeReadings() {
