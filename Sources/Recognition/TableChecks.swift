@@ -372,11 +372,14 @@ public enum TableChecks {
                 if !changed { break }
             }
         }
+        func isCorrected(_ cell: Int) -> Bool {
+            !candidates[cell].isEmpty && (choice[cell] != 0 || candidates[cell][0].source == 1)
+        }
         var result = readings
         var corrected = 0
         for cell in readings.indices {
             var reading = readings[cell]
-            if !candidates[cell].isEmpty && (choice[cell] != 0 || candidates[cell][0].source == 1) {
+            if isCorrected(cell) {
                 let candidate = candidates[cell][choice[cell]]
                 reading.uncheckedValue = reading.value
                 reading.value = candidate.value
@@ -392,7 +395,12 @@ public enum TableChecks {
             }
             reading.checksHeld = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == true }
                 .map { constraints[$0].kind.rawValue }
-            reading.verified = byCell[cell].contains { constraints[$0].verifies && constraints[$0].holds(value, layout: layout) == true }
+            // One equation can be met by two compensating errors, and a correction made to meet a
+            // check cannot be confirmed by that same check. So a cell is verified by a check that
+            // holds with none of its cells corrected, or by two checks of different kinds.
+            let holding = byCell[cell].filter { constraints[$0].verifies && constraints[$0].holds(value, layout: layout) == true }
+            let untouched = holding.contains { constraints[$0].cells.allSatisfy { !isCorrected($0) } }
+            reading.verified = untouched || Set(holding.map { constraints[$0].kind }).count >= 2
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }
                 .map { constraints[$0].kind.rawValue }
             reading.flag = reading.flag(atThreshold: reviewThreshold)
