@@ -41,7 +41,16 @@ run: release
 train: release
 	$(LOGBOOK) train --model resnet18 --width 0.5 --data standard --epochs $(EPOCHS) --batch 64 --seed $(SEED) \
 	  --optimizer adamw --lr 2e-3 --weight-decay 0.05 --out runs/resnet18-w05 --resume --threads $(THREADS)
-	$(LOGBOOK) convert --model runs/resnet18-w05/model.safetensors --out $(MODEL) --dtype f16
+	$(LOGBOOK) convert --model runs/resnet18-w05/model.safetensors --out runs/resnet18-w05/model-f16.safetensors --dtype f16
+	$(LOGBOOK) train --init runs/resnet18-w05/model-f16.safetensors --width 0.5 --data standard --data meteosaver \
+	  --epochs 4 --batch 64 --seed 3 --optimizer adamw --lr 5e-4 --weight-decay 0.05 --out runs/ft-all --resume --threads $(THREADS)
+	$(LOGBOOK) convert --model runs/ft-all/model.safetensors --out runs/ft-all/model-f16.safetensors --dtype f16
+	$(LOGBOOK) calibrate --model runs/ft-all/model-f16.safetensors --data standard --data meteosaver --subset validation \
+	  --out $(MODEL) --report out/calibration-digits --threads $(THREADS)
+
+# Leave-one-station-out figures for the digit model (fine-tuned on three dev stations, read on the fourth).
+loso: release
+	models/loso-segment.sh 4
 
 # Trains the whole-cell reader (CRNN + CTC, see models/README.md) on every dev station plus
 # synthetic cells; rerun to resume. The last epoch is stored in float16 as models/logbook-cells.safetensors.
