@@ -10,7 +10,9 @@ STATIONS=${*:-203 209 501 508}
 LOGBOOK=${LOGBOOK:-.build-release/release/logbook}
 OUT=${OUT:-runs/loso-segment}
 TRUTH=${TRUTH:-../shared/data/archival/meteosaver-dev/truth.csv}
-INIT=${INIT:-models/logbook-digits.safetensors}
+# The clean-digit model (never saw a dev cell); the shipped model has seen every station.
+INIT=${INIT:-runs/resnet18-w05/model.safetensors}
+[ -f "$INIT" ] || { echo "loso-segment.sh: $INIT missing: run 'make train' first (or set INIT)" >&2; exit 1; }
 mkdir -p "$OUT"
 for station in $STATIONS; do
   run="$OUT/$station"
