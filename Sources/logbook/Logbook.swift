@@ -6,7 +6,8 @@ struct Logbook: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logbook",
         abstract: "Transcribe handwritten archival weather logbooks into checked data.",
-        subcommands: [Train.self, Evaluate.self, Synth.self, EvaluateCells.self, Convert.self, Bench.self, Calibrate.self])
+        subcommands: [Train.self, Evaluate.self, Synth.self, EvaluateCells.self, Convert.self, Bench.self, Calibrate.self,
+                      Run.self, StageCommand.self, Status.self, Score.self])
 }
 
 /// Options every compute-heavy command shares.

@@ -1,0 +1,128 @@
+import Foundation
+import Imaging
+import Recognition
+
+// The table's layout without hints: which top rows are the printed header, and which columns hold
+// handwritten numbers. Decided from the cells' cuts, so it works on a form it has never seen:
+// - header rows: top rows whose height is far from the body rows' (a header is usually taller or
+//   split into thin rows), or whose cells cut into more pieces than a number has (words);
+// - a column is numeric when enough of its body cells hold 1...max_digits digit-like pieces;
+//   it is `printed` instead when those pieces have the same height and stand at the same place
+//   in every row (type does, a hand does not: row labels such as printed day numbers), and
+//   `text` when most of its inked cells cut into too many pieces.
+// Table hints (`table.header_rows`, `table.numeric_columns`) replace the guesses.
+
+public struct TableLayout: Sendable {
+    public var headerRows: Int
+    public var columnKinds: [ColumnKind]
+    public var notes: [String]
+
+    public var numericColumns: [Int] { columnKinds.indices.filter { columnKinds[$0] == .numeric } }
+
+    static func decide(grid: TableGrid, cuts: [CutCell], parameters p: SegmentParameters, table: TableHints) -> TableLayout {
+        let rows = grid.rowCount, columns = grid.columnCount
+        var cutAt = [[CutCell?]](repeating: [CutCell?](repeating: nil, count: columns), count: rows)
+        var heightAt = [[Double]](repeating: [Double](repeating: 0, count: columns), count: rows)
+        for (index, cell) in grid.cells.enumerated() {
+            cutAt[cell.row][cell.column] = cuts[index]
+            heightAt[cell.row][cell.column] = ((cell.bottomLeft.y - cell.topLeft.y) + (cell.bottomRight.y - cell.topRight.y)) / 2
+        }
+        // Touching digits may be one digit split in two: count them as few as they can be.
+        func filled(_ cut: CutCell?) -> Bool { cut.map { (1...p.maxDigits).contains($0.fewestDigits) } ?? false }
+        func wordy(_ cut: CutCell?) -> Bool { (cut?.fewestDigits ?? 0) > p.maxDigits }
+
+        // Header rows.
+        var headerRows = 0
+        if let given = table.headerRows.given {
+            headerRows = min(given, rows)
+        } else {
+            let rowHeights = (0..<rows).map { r -> Double in
+                let heights = heightAt[r].filter { $0 > 0 }
+                return heights.isEmpty ? 0 : heights.reduce(0, +) / Double(heights.count)
+            }
+            let typical = median(rowHeights.filter { $0 > 0 })
+            while headerRows < min(p.maxHeaderRows, rows - 1) {
+                let r = headerRows
+                let oddHeight = typical > 0 && abs(rowHeights[r] - typical) > 0.35 * typical
+                let inked = cutAt[r].filter { ($0?.digits.count ?? 0) > 0 }
+                let words = inked.filter { wordy($0) }.count
+                let wordRow = inked.count >= 2 && words * 2 >= inked.count
+                guard oddHeight || wordRow else { break }
+                headerRows += 1
+            }
+        }
+
+        // Column kinds.
+        var kinds = [ColumnKind](repeating: .empty, count: columns)
+        var notes = [String](repeating: "", count: columns)
+        let bodyRows = max(0, rows - headerRows)
+        for c in 0..<columns {
+            let body = (headerRows..<rows).map { cutAt[$0][c] }
+            let present = body.compactMap { $0 }
+            let numbers = present.filter { filled($0) }
+            let words = present.filter { wordy($0) }.count
+            let share = bodyRows > 0 ? Double(numbers.count) / Double(bodyRows) : 0
+            var note = String(format: "%d of %d body cells hold 1-%d digits, %d more", numbers.count, bodyRows, p.maxDigits, words)
+            if let given = table.numericColumns.given {
+                kinds[c] = given.contains(c) ? .numeric : (numbers.isEmpty ? .empty : .text)
+                note += "; set by table.numeric_columns"
+            } else if share < p.minNumericShare || numbers.isEmpty {
+                kinds[c] = words > numbers.count ? .text : .empty
+            } else if words > numbers.count {
+                kinds[c] = .text
+            } else if p.skipPrinted, let spread = printSpread(numbers), spread.isPrinted {
+                kinds[c] = .printed
+                note += String(format: "; printed (height spread %.2f px, position spread %.2f px, digit height %.1f px)",
+                               spread.height, spread.position, spread.digitHeight)
+            } else {
+                kinds[c] = .numeric
+                if let spread = printSpread(numbers) {
+                    note += String(format: "; handwritten (height spread %.2f px, position spread %.2f px, digit height %.1f px)",
+                                   spread.height, spread.position, spread.digitHeight)
+                }
+            }
+            notes[c] = note
+        }
+        return TableLayout(headerRows: headerRows, columnKinds: kinds, notes: notes)
+    }
+
+    struct Spread {
+        /// Median absolute deviation of the cells' digit heights, px.
+        var height: Double
+        /// The smallest median absolute deviation of the left edges, right edges and centres.
+        var position: Double
+        var digitHeight: Double
+        var isPrinted: Bool {
+            height <= max(1, 0.05 * digitHeight) && position <= max(1, 0.06 * digitHeight)
+        }
+    }
+
+    /// How much the numbers of a column vary in height and position, or nil with too few cells
+    /// to tell (fewer than 4).
+    static func printSpread(_ cuts: [CutCell]) -> Spread? {
+        guard cuts.count >= 4 else { return nil }
+        var heights: [Double] = [], lefts: [Double] = [], rights: [Double] = [], centres: [Double] = []
+        for cut in cuts {
+            heights.append(median(cut.digits.map { Double($0.box.height) }))
+            let left = Double(cut.digits.map(\.box.minX).min()!), right = Double(cut.digits.map(\.box.maxX).max()!)
+            lefts.append(left)
+            rights.append(right)
+            centres.append((left + right) / 2)
+        }
+        return Spread(height: deviation(heights), position: min(deviation(lefts), deviation(rights), deviation(centres)),
+                      digitHeight: median(heights))
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// Median absolute deviation from the median.
+    static func deviation(_ values: [Double]) -> Double {
+        let centre = median(values)
+        return median(values.map { abs($0 - centre) })
+    }
+}
