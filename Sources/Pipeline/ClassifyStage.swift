@@ -49,7 +49,13 @@ public struct CellReadingRecord: Codable, Equatable, Sendable {
 public struct PageReadings: Codable, Equatable, Sendable {
     /// Decimals used per column (as text keys), where a column has them.
     public var decimals: [String: Int]
+    /// Columns read as row numbers (1, 2, 3, ... down the rows) and left out of `cells`.
+    public var rowLabelColumns: [Int]
     public var cells: [CellReadingRecord]
+
+    enum CodingKeys: String, CodingKey {
+        case decimals, rowLabelColumns = "row_label_columns", cells
+    }
 }
 
 public enum ClassifyStage {
@@ -134,10 +140,29 @@ public enum ClassifyStage {
                     },
                     separatorAfter: reading.separatorAfter, separatorSeen: reading.separatorSeen, box: cell.box))
             }
+            let labels = table.numericColumns.given == nil ? rowLabelColumns(records) : []
             results.append(PageReadings(decimals: Dictionary(uniqueKeysWithValues: decimals.map { (String($0.key), $0.value) }),
-                                        cells: records))
+                                        rowLabelColumns: labels, cells: records.filter { !labels.contains($0.column) }))
         }
         return results
+    }
+
+    /// Columns whose values count the rows (day numbers, printed or written): whole numbers
+    /// going up by the row difference between at least 70% of consecutive read cells (at least
+    /// 5 pairs). They label the rows; they are not data.
+    static func rowLabelColumns(_ cells: [CellReadingRecord]) -> [Int] {
+        var result: [Int] = []
+        for column in Set(cells.map(\.column)).sorted() {
+            let numbers = cells.filter { $0.column == column }.compactMap { cell -> (row: Int, value: Int)? in
+                guard !cell.value.contains("."), let value = Int(cell.value) else { return nil }
+                return (cell.row, value)
+            }.sorted { $0.row < $1.row }
+            guard numbers.count >= 6 else { continue }
+            let pairs = zip(numbers, numbers.dropFirst())
+            let counting = pairs.filter { $1.value - $0.value == $1.row - $0.row }.count
+            if counting >= 5 && counting * 10 >= (numbers.count - 1) * 7 { result.append(column) }
+        }
+        return result
     }
 
     /// Decimals per numeric column of a page: the column hint's, else `table.decimals`; with

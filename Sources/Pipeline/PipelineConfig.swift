@@ -123,6 +123,10 @@ public struct SegmentParameters: Codable, Equatable, Sendable {
     public var minRuleCoverage = 0.35
     /// Pixels dropped inside the rule centre lines when a cell is cut out.
     public var cellInset = 3
+    /// White added left and right of a cell image before it is cut, as a share of its width: the
+    /// cutter erases a line across most of the cell as an underline, and without the margin
+    /// the flat feet of digits that fill the cell (2, 7's bar, 5's flag) would go with it.
+    public var cellPadding = 0.25
     /// A cell cut into more digits is unreadable (`CellReaderSettings.maxDigits`).
     public var maxDigits = 5
     /// With `table.header_rows: auto`, at most this many top rows are taken for headers.
@@ -136,6 +140,7 @@ public struct SegmentParameters: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case minRuleLength = "min_rule_length", minRuleCoverage = "min_rule_coverage", cellInset = "cell_inset"
+        case cellPadding = "cell_padding"
         case maxDigits = "max_digits", maxHeaderRows = "max_header_rows", minNumericShare = "min_numeric_share"
         case skipPrinted = "skip_printed"
     }
@@ -222,6 +227,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         if !(0.05...1).contains(segment.minRuleLength) { return "segment.min_rule_length must be 0.05...1" }
         if !(0.05...1).contains(segment.minRuleCoverage) { return "segment.min_rule_coverage must be 0.05...1" }
         if !(0...20).contains(segment.cellInset) { return "segment.cell_inset must be 0...20" }
+        if !(0...2).contains(segment.cellPadding) { return "segment.cell_padding must be 0...2" }
         if !(1...20).contains(segment.maxDigits) { return "segment.max_digits must be 1...20" }
         if !(0...20).contains(segment.maxHeaderRows) { return "segment.max_header_rows must be 0...20" }
         if !(0...1).contains(segment.minNumericShare) { return "segment.min_numeric_share must be 0...1" }

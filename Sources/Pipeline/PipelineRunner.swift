@@ -53,7 +53,7 @@ public struct RunOutcome: Sendable {
 }
 
 public final class PipelineRunner {
-    public static let software = "logbook 0.4.0 (pipeline manifest format 1)"
+    public static let software = "logbook 0.4.3 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 
@@ -530,7 +530,7 @@ public final class PipelineRunner {
                 do {
                     readings!.append(try ClassifyStage.classify([(item.page, item.digits)], reader: reader, table: config.table)[0])
                 } catch {
-                    readings!.append(PageReadings(decimals: [:], cells: []))
+                    readings!.append(PageReadings(decimals: [:], rowLabelColumns: [], cells: []))
                     group[item.index].failed = true
                     try fail(&group[item.index].record, .classify, (error as? PipelineError)?.problem ?? "\(error)", inputs: item.inputs)
                 }

@@ -83,6 +83,19 @@ public struct TableLayout: Sendable {
             }
             notes[c] = note
         }
+        // Marks much smaller than the numbers of the other columns (specks, broken print) are not
+        // numbers either.
+        let heights = (0..<columns).map { c in
+            median((headerRows..<rows).compactMap { cutAt[$0][c] }.filter { filled($0) }
+                .map { cut in median(cut.digits.map { Double($0.box.height) }) })
+        }
+        let typical = median(kinds.indices.filter { kinds[$0] == .numeric }.map { heights[$0] })
+        if table.numericColumns.given == nil {
+            for c in 0..<columns where kinds[c] == .numeric && heights[c] < 0.6 * typical {
+                kinds[c] = .text
+                notes[c] += String(format: "; marks too small for numbers (%.1f px against %.1f px)", heights[c], typical)
+            }
+        }
         return TableLayout(headerRows: headerRows, columnKinds: kinds, notes: notes)
     }
 
@@ -92,15 +105,16 @@ public struct TableLayout: Sendable {
         /// The smallest median absolute deviation of the left edges, right edges and centres.
         var position: Double
         var digitHeight: Double
-        var isPrinted: Bool {
-            height <= max(1, 0.05 * digitHeight) && position <= max(1, 0.06 * digitHeight)
-        }
+        /// Type is exact: half a pixel of spread is what binarising a printed digit leaves; a
+        /// neat hand over a few rows can come close, so the test is strict, and columns of row
+        /// numbers that pass it anyway are caught after reading (`ClassifyStage.rowLabelColumns`).
+        var isPrinted: Bool { height <= 0.75 && position <= 1 }
     }
 
     /// How much the numbers of a column vary in height and position, or nil with too few cells
-    /// to tell (fewer than 4).
+    /// to tell (fewer than 12: over a few rows a neat hand is as regular as type).
     static func printSpread(_ cuts: [CutCell]) -> Spread? {
-        guard cuts.count >= 4 else { return nil }
+        guard cuts.count >= 12 else { return nil }
         var heights: [Double] = [], lefts: [Double] = [], rights: [Double] = [], centres: [Double] = []
         for cut in cuts {
             heights.append(median(cut.digits.map { Double($0.box.height) }))

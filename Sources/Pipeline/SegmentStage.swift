@@ -105,7 +105,7 @@ public enum SegmentStage {
                     for index in range {
                         let image = grid.cellImage(grid.cells[index], from: page.image, inset: p.cellInset)
                         sizeSlots[index] = (image.width, image.height)
-                        cutSlots[index] = CellDigitCutter.cut(cell: image)
+                        cutSlots[index] = cutPadded(image, padding: p.cellPadding)
                     }
                 }
             }
@@ -135,6 +135,24 @@ public enum SegmentStage {
                                    headerRows: layout.headerRows, columnKinds: layout.columnKinds,
                                    columnNotes: layout.notes, maxDigits: p.maxDigits, cells: cells)
         return (result, grid, layout)
+    }
+
+    /// `CellDigitCutter.cut` on the cell with `padding` x its width of white added left and
+    /// right; boxes are given back in the cell's own coordinates.
+    static func cutPadded(_ cell: GrayImage, padding: Double) -> CutCell {
+        let pad = Int((Double(cell.width) * padding).rounded())
+        guard pad > 0, cell.width > 0, cell.height > 0 else { return CellDigitCutter.cut(cell: cell) }
+        var padded = GrayImage(width: cell.width + 2 * pad, height: cell.height, fill: 1)
+        for y in 0..<cell.height {
+            for x in 0..<cell.width { padded.pixels[y * padded.width + pad + x] = cell.pixels[y * cell.width + x] }
+        }
+        let cut = CellDigitCutter.cut(cell: padded)
+        func shifted(_ box: CutCell.Box) -> CutCell.Box {
+            CutCell.Box(minX: box.minX - pad, minY: box.minY, maxX: box.maxX - pad, maxY: box.maxY)
+        }
+        return CutCell(restoringDigits: cut.digits.map { CutCell.Digit(restoringBox: shifted($0.box), image: $0.image) },
+                       separatorIndex: cut.separatorIndex, separatorBox: cut.separatorBox.map(shifted),
+                       droppedComponents: cut.droppedComponents)
     }
 
     /// The axis-aligned box on the scan around corners found on the straightened page: the
