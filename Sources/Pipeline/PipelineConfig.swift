@@ -281,8 +281,25 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
 
     /// The configuration as YAML (every key, defaults included).
     public func yaml() -> String {
-        // Encoding plain Codable structs cannot fail.
-        (try? YAMLEncoder().encode(self)) ?? ""
+        // Encoding plain Codable structs cannot fail. Yams writes every number with a fraction in
+        // scientific notation (0.9 as 9e-1); those are rewritten plainly for people to read.
+        guard let text = try? YAMLEncoder().encode(self), let node = try? Yams.compose(yaml: text),
+              let plain = try? Yams.serialize(node: PipelineConfig.plainNumbers(node)) else { return "" }
+        return plain
+    }
+
+    static func plainNumbers(_ node: Node) -> Node {
+        switch node {
+        case .mapping(let mapping):
+            return Node(mapping.map { ($0.key, plainNumbers($0.value)) })
+        case .sequence(let sequence):
+            return Node(sequence.map(plainNumbers))
+        case .scalar(let scalar):
+            guard scalar.string.lowercased().contains("e"), let value = node.float, value.isFinite, node.int == nil else { return node }
+            return Node("\(value)", Tag(.float))
+        default:
+            return node
+        }
     }
 
     static func defaultTree() throws -> Node {
