@@ -38,7 +38,7 @@ public enum ExportStage {
     /// binary page and normalised digits).
     static func inputs(pages: [PageRecord], review: Bool) -> [String: String] {
         var inputs: [String: String] = [:]
-        for page in pages where page.isComplete {
+        for page in pages where page.hasReadings {
             for stage in review ? [StageName.binarize, .normalize, .classify] : [.classify] {
                 for (path, sum) in page.record(stage)?.outputs ?? [:] where !path.hasSuffix(SegmentStage.debugName) {
                     inputs[path] = sum
@@ -50,7 +50,7 @@ public enum ExportStage {
 
     static func run(pages: [PageRecord], config: PipelineConfig, fingerprint: String, folder: RunFolder) throws -> StageRecord {
         let start = Clock.tick
-        let finished = pages.filter(\.isComplete)
+        let finished = pages.filter(\.hasReadings)
         var text = header + "\n"
         var reviewText = reviewHeader + "\n"
         let staging = RunFolder.reviewFolder + ".new-\(getpid())"

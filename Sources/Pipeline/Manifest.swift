@@ -78,6 +78,10 @@ public struct PageRecord: Codable, Equatable, Sendable {
         return nil
     }
 
+    /// Whether the page has readings to export (classify done; earlier stages may have gone
+    /// stale since, after `logbook stage`).
+    public var hasReadings: Bool { failure == nil && record(.classify)?.status == .done }
+
     /// Whether every per-page stage is done.
     public var isComplete: Bool { StageName.pageStages.allSatisfy { record($0)?.status == .done } }
 }

@@ -53,7 +53,7 @@ public struct RunOutcome: Sendable {
 }
 
 public final class PipelineRunner {
-    public static let software = "logbook 0.4.3 (pipeline manifest format 1)"
+    public static let software = "logbook 0.4.4 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 
@@ -66,6 +66,8 @@ public final class PipelineRunner {
     var outcome = RunOutcome()
     var progress: RunProgress?
     let started = Clock.tick
+    /// The stage `logbook stage` re-runs; earlier stages are not judged by their parameters.
+    var forcedFrom: StageName?
 
     /// Opens (or starts) the run folder with the pipeline and model the request names.
     public init(_ request: RunRequest) throws {
@@ -168,6 +170,7 @@ public final class PipelineRunner {
         for page in manifest.pages where seen.insert(page.source).inserted { paths.append(page.source) }
         guard !paths.isEmpty else { throw PipelineError(path: request.folder, problem: "the run has no pages") }
         let allowed = Set([stage] + (downstream ? stage.downstream : []))
+        forcedFrom = stage
         try process(paths: paths, allowed: allowed, forced: [stage], fingerprintFiles: stage == .ingest)
         return outcome
     }
@@ -306,8 +309,12 @@ public final class PipelineRunner {
     /// Whether a stage's record still stands: done, with these inputs and the current parameters,
     /// and its outputs on disk with the recorded checksums.
     func isCurrent(_ record: StageRecord?, inputs: [String: String]?, stage: StageName) -> Bool {
-        guard let record, let inputs, record.status == .done, record.inputs == inputs,
-              record.parameters == fingerprints[stage] else { return false }
+        // `logbook stage X` takes the stages before X as they are (their parameters may have
+        // changed since, e.g. with a new version, or they may be stale: that is for `logbook run`
+        // to catch up on).
+        let asTheyAre = forcedFrom.map { stage < $0 } ?? false
+        guard let record, let inputs, record.status == .done || (asTheyAre && record.status == .stale),
+              record.inputs == inputs, asTheyAre || record.parameters == fingerprints[stage] else { return false }
         for (path, sum) in record.outputs {
             guard folder.exists(path), (try? SHA256.hex(fileAt: folder.path(path))) == sum else { return false }
         }
@@ -318,7 +325,7 @@ public final class PipelineRunner {
     /// not finished).
     func inputs(_ stage: StageName, _ record: PageRecord) -> [String: String]? {
         func outputs(of earlier: StageName) -> [String: String]? {
-            guard let r = record.record(earlier), r.status == .done else { return nil }
+            guard let r = record.record(earlier), r.status == .done || r.status == .stale else { return nil }
             return r.outputs.filter { !$0.key.hasSuffix(".png") || $0.key.hasSuffix(BinarizeStage.outputName) }
         }
         switch stage {
@@ -398,7 +405,9 @@ public final class PipelineRunner {
         var toClassify: [Int] = []
         for index in group.indices where !group[index].failed {
             let record = group[index].record
-            let upstreamStale = [StageName.binarize, .segment, .normalize].contains { record.record($0)?.status != .done }
+            let upstreamStale = [StageName.binarize, .segment, .normalize].contains { stage in
+                !isCurrent(record.record(stage), inputs: inputs(stage, record), stage: stage)
+            }
             switch decide(.classify, record, allowed: allowed, forced: forced, upstreamStale: upstreamStale) {
             case .run: toClassify.append(index)
             case .keep: outcome.skipped[.classify, default: 0] += 1
