@@ -53,7 +53,7 @@ public struct RunOutcome: Sendable {
 }
 
 public final class PipelineRunner {
-    public static let software = "logbook 0.4.4 (pipeline manifest format 1)"
+    public static let software = "logbook 0.4.5 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 
@@ -326,7 +326,7 @@ public final class PipelineRunner {
     func inputs(_ stage: StageName, _ record: PageRecord) -> [String: String]? {
         func outputs(of earlier: StageName) -> [String: String]? {
             guard let r = record.record(earlier), r.status == .done || r.status == .stale else { return nil }
-            return r.outputs.filter { !$0.key.hasSuffix(".png") || $0.key.hasSuffix(BinarizeStage.outputName) }
+            return r.outputs.filter { !$0.key.hasSuffix(SegmentStage.debugName) }
         }
         switch stage {
         case .ingest, .export: return nil
