@@ -130,7 +130,7 @@ public struct SegmentParameters: Codable, Equatable, Sendable {
     /// A cell cut into more digits is unreadable (`CellReaderSettings.maxDigits`).
     public var maxDigits = 5
     /// With `table.header_rows: auto`, at most this many top rows are taken for headers.
-    public var maxHeaderRows = 3
+    public var maxHeaderRows = 4
     /// With `table.numeric_columns: auto`, a column is numeric when at least this share of its
     /// body cells holds digit-like ink.
     public var minNumericShare = 0.25

@@ -53,7 +53,7 @@ public struct RunOutcome: Sendable {
 }
 
 public final class PipelineRunner {
-    public static let software = "logbook 0.4.5 (pipeline manifest format 1)"
+    public static let software = "logbook 0.4.6 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 

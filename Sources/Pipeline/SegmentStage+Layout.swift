@@ -14,6 +14,9 @@ import Recognition
 
 public struct TableLayout: Sendable {
     public var headerRows: Int
+    /// Body rows less than 70% as high as the typical row: spacers between blocks of days,
+    /// not rows of data (with `table.header_rows: auto`).
+    public var thinRows: [Int] = []
     public var columnKinds: [ColumnKind]
     public var notes: [String]
 
@@ -32,7 +35,7 @@ public struct TableLayout: Sendable {
         func wordy(_ cut: CutCell?) -> Bool { (cut?.fewestDigits ?? 0) > p.maxDigits }
 
         // Header rows.
-        var headerRows = 0
+        var headerRows = 0, thinRows: [Int] = []
         if let given = table.headerRows.given {
             headerRows = min(given, rows)
         } else {
@@ -50,14 +53,15 @@ public struct TableLayout: Sendable {
                 guard oddHeight || wordRow else { break }
                 headerRows += 1
             }
+            thinRows = (headerRows..<rows).filter { rowHeights[$0] > 0 && rowHeights[$0] < 0.7 * typical }
         }
 
         // Column kinds.
         var kinds = [ColumnKind](repeating: .empty, count: columns)
         var notes = [String](repeating: "", count: columns)
-        let bodyRows = max(0, rows - headerRows)
+        let bodyRows = max(0, rows - headerRows - thinRows.count)
         for c in 0..<columns {
-            let body = (headerRows..<rows).map { cutAt[$0][c] }
+            let body = (headerRows..<rows).filter { !thinRows.contains($0) }.map { cutAt[$0][c] }
             let present = body.compactMap { $0 }
             let numbers = present.filter { filled($0) }
             let words = present.filter { wordy($0) }.count
@@ -96,7 +100,7 @@ public struct TableLayout: Sendable {
                 notes[c] += String(format: "; marks too small for numbers (%.1f px against %.1f px)", heights[c], typical)
             }
         }
-        return TableLayout(headerRows: headerRows, columnKinds: kinds, notes: notes)
+        return TableLayout(headerRows: headerRows, thinRows: thinRows, columnKinds: kinds, notes: notes)
     }
 
     struct Spread {

@@ -68,6 +68,8 @@ public struct SegmentedPage: Codable, Equatable, Sendable {
     public var horizontalRules: Int
     public var verticalRules: Int
     public var headerRows: Int
+    /// Spacer rows left out (much thinner than the others).
+    public var thinRows: [Int]
     public var columnKinds: [ColumnKind]
     /// Per column, the evidence for its kind.
     public var columnNotes: [String]
@@ -77,7 +79,7 @@ public struct SegmentedPage: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case width, height, skew, rows, columns, horizontalRules = "horizontal_rules", verticalRules = "vertical_rules"
-        case headerRows = "header_rows", columnKinds = "column_kinds", columnNotes = "column_notes"
+        case headerRows = "header_rows", thinRows = "thin_rows", columnKinds = "column_kinds", columnNotes = "column_notes"
         case maxDigits = "max_digits", cells
     }
 }
@@ -114,7 +116,7 @@ public enum SegmentStage {
 
         var cells: [SegmentedCell] = []
         for (index, cell) in grid.cells.enumerated() where cell.row >= layout.headerRows
-            && layout.columnKinds[cell.column] == .numeric {
+            && !layout.thinRows.contains(cell.row) && layout.columnKinds[cell.column] == .numeric {
             let cut = cuts[index]!
             let corners = [cell.topLeft, cell.topRight, cell.bottomRight, cell.bottomLeft]
             cells.append(SegmentedCell(
@@ -132,7 +134,7 @@ public enum SegmentStage {
         let result = SegmentedPage(width: page.image.width, height: page.image.height, skew: page.skew,
                                    rows: grid.rowCount, columns: grid.columnCount,
                                    horizontalRules: grid.horizontalRules.count, verticalRules: grid.verticalRules.count,
-                                   headerRows: layout.headerRows, columnKinds: layout.columnKinds,
+                                   headerRows: layout.headerRows, thinRows: layout.thinRows, columnKinds: layout.columnKinds,
                                    columnNotes: layout.notes, maxDigits: p.maxDigits, cells: cells)
         return (result, grid, layout)
     }
