@@ -32,9 +32,11 @@ release: setup
 test: setup
 	$(SWIFT) test
 
-# Until the scan pipeline lands: evaluate the shipped model on the held-out test split of the digit corpus.
+# Transcribes the sample pages with the shipped model into out/samples (transcription.csv, review/,
+# manifest.json; a second run skips what is done) and scores the result against their truth.
 run: release
-	$(LOGBOOK) evaluate --model $(MODEL) --data standard --subset test --out out/evaluate --threads $(THREADS)
+	$(LOGBOOK) run samples --out out/samples --model $(MODEL) --jobs $(THREADS)
+	$(LOGBOOK) score --run out/samples --truth samples/truth.csv
 
 # Trains the shipped model (see models/README.md); rerun to resume an interrupted run. The best
 # epoch (by validation accuracy) is stored in float16 as models/logbook-digits.safetensors.

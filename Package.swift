@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries from Debian, found through pkg-config.
@@ -32,7 +33,8 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CPNG", "CJPEG", "CTIFF"]),
         .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
         .target(name: "Recognition", dependencies: ["Imaging", "NeuralNet", "CZlib"]),
-        .target(name: "Pipeline", dependencies: ["Imaging", "NeuralNet", "Recognition"]),
+        .target(name: "Pipeline", dependencies: ["Imaging", "NeuralNet", "Recognition", "CZlib",
+                                               .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "logbook", dependencies: [
             "Imaging", "NeuralNet", "Recognition", "Pipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,0 +1,222 @@
+import Foundation
+import Imaging
+import NeuralNet
+import Recognition
+
+// Stage 5, classify: the normalised digits of several pages go through the network together, in
+// batches (`classify.batch_size`) that cross cell and page boundaries; each cell's value, its
+// confidence (lowest digit probability) and flag come from Recognition's `CellReader`, exactly as
+// in `logbook evaluate-cells`. Where a cell shows no decimal separator, the column's decimals
+// (hint, `table.decimals`, or with `auto` the count most of the column's cells with a visible
+// separator have on this page) place the point. Output: `readings.json`.
+
+public struct AlternativeRecord: Codable, Equatable, Sendable {
+    public var digit: Int
+    public var probability: Float
+}
+
+public struct DigitRecord: Codable, Equatable, Sendable {
+    public var digit: Int
+    public var probability: Float
+    /// Best classes first (the first is `digit`).
+    public var alternatives: [AlternativeRecord]
+    /// minX, minY, maxX, maxY in the cell image.
+    public var box: [Int]
+    /// Its image in normalized.bin: the cell's digit `entry`, or past the digits, join
+    /// `entry - digits` (`SegmentedCell.joins`).
+    public var entry: Int
+}
+
+public struct CellReadingRecord: Codable, Equatable, Sendable {
+    public var row: Int
+    public var column: Int
+    public var name: String
+    public var value: String
+    public var confidence: Float
+    public var flag: CellFlag
+    public var digits: [DigitRecord]
+    public var separatorAfter: Int?
+    public var separatorSeen: Bool
+    /// x, y, width, height on the scan.
+    public var box: [Int]
+
+    enum CodingKeys: String, CodingKey {
+        case row, column, name, value, confidence, flag, digits, separatorAfter = "separator_after"
+        case separatorSeen = "separator_seen", box
+    }
+}
+
+public struct PageReadings: Codable, Equatable, Sendable {
+    /// Decimals used per column (as text keys), where a column has them.
+    public var decimals: [String: Int]
+    /// Columns read as row numbers (1, 2, 3, ... down the rows) and left out of `cells`.
+    public var rowLabelColumns: [Int]
+    public var cells: [CellReadingRecord]
+
+    enum CodingKeys: String, CodingKey {
+        case decimals, rowLabelColumns = "row_label_columns", cells
+    }
+}
+
+public enum ClassifyStage {
+    /// The stage's work on a group of pages: one pass of all their digits through `reader`.
+    public static func classify(_ pages: [(page: SegmentedPage, digits: NormalizedDigits)], reader: CellReader,
+                                table: TableHints) throws -> [PageReadings] {
+        var all: [Float] = []
+        all.reserveCapacity(pages.reduce(0) { $0 + $1.digits.values.count })
+        for item in pages { all += item.digits.values }
+        let probabilities = reader.classify(normalized: all)
+        let classes = reader.model.config.classes, pixels = NormalizeStage.pixels
+        var digitOffset = 0
+        var results: [PageReadings] = []
+        let savedSettings = reader.settings
+        defer { reader.settings = savedSettings }
+        for (page, digits) in pages {
+            // Cuts and classified digits of each cell.
+            var cuts: [CutCell] = [], classified: [[DigitReading]] = [], blanks: [Bool] = []
+            var pageDigits = 0
+            var entries: [[Int]] = []
+            for cell in page.cells {
+                var cut = try SegmentStage.cut(of: cell)
+                var read: [DigitReading] = [], blank = false, used: [Int] = []
+                if NormalizeStage.isClassified(cell, maxDigits: page.maxDigits) {
+                    let first = digitOffset + pageDigits
+                    guard first + cell.entryCount <= all.count / pixels else {
+                        throw PipelineError(path: "", problem: "normalized digits do not match segment.json (run normalize again)")
+                    }
+                    func entryProbabilities(_ entry: Int) -> ArraySlice<Float> {
+                        probabilities[((first + entry) * classes)..<((first + entry + 1) * classes)]
+                    }
+                    func isBlank(_ entry: Int) -> Bool {
+                        !all[((first + entry) * pixels)..<((first + entry + 1) * pixels)].contains(where: { $0 > 0 })
+                    }
+                    // Touching digits: joined or apart, whichever the network is surer of.
+                    let spans = cell.joins.map { $0[0]..<$0[1] }
+                    let chosen = cut.bestJoins(digitProbability: (0..<cut.digits.count).map { entryProbabilities($0).max()! },
+                                               joinProbability: spans.indices.map { entryProbabilities(cut.digits.count + $0).max()! })
+                    var index = 0
+                    while index < cut.digits.count {
+                        if let span = chosen.first(where: { $0.lowerBound == index }), let k = spans.firstIndex(of: span) {
+                            used.append(cut.digits.count + k)
+                            index = span.upperBound
+                        } else {
+                            used.append(index)
+                            index += 1
+                        }
+                    }
+                    cut = cut.joining(chosen)
+                    for (digit, entry) in zip(cut.digits, used) {
+                        read.append(CellReader.digitReading(probabilities: entryProbabilities(entry), box: digit.box))
+                        if isBlank(entry) { blank = true }
+                    }
+                    pageDigits += cell.entryCount
+                }
+                cuts.append(cut)
+                classified.append(read)
+                blanks.append(blank)
+                entries.append(used)
+            }
+            guard pageDigits == digits.count else {
+                throw PipelineError(path: "", problem: "normalized digits (\(digits.count)) do not match segment.json (\(pageDigits)): run normalize again")
+            }
+            digitOffset += pageDigits
+
+            let decimals = columnDecimals(page: page, cuts: cuts, table: table)
+            reader.settings = savedSettings
+            reader.settings.maxDigits = page.maxDigits
+            reader.settings.decimalsByColumn = Dictionary(uniqueKeysWithValues: decimals.map { (String($0.key), $0.value) })
+            reader.settings.defaultDecimals = nil
+            var records: [CellReadingRecord] = []
+            for (index, cell) in page.cells.enumerated() {
+                let reading = reader.reading(cut: cuts[index], digits: classified[index], blank: blanks[index],
+                                             column: String(cell.column))
+                records.append(CellReadingRecord(
+                    row: cell.row, column: cell.column, name: cell.name, value: reading.value,
+                    confidence: reading.confidence, flag: reading.flag,
+                    digits: zip(reading.digits, entries[index]).map { d, entry in
+                        DigitRecord(digit: d.digit, probability: d.probability,
+                                    alternatives: d.alternatives.map { AlternativeRecord(digit: $0.digit, probability: $0.probability) },
+                                    box: [d.box.minX, d.box.minY, d.box.maxX, d.box.maxY], entry: entry)
+                    },
+                    separatorAfter: reading.separatorAfter, separatorSeen: reading.separatorSeen, box: cell.box))
+            }
+            let labels = table.numericColumns.given == nil ? rowLabelColumns(records) : []
+            results.append(PageReadings(decimals: Dictionary(uniqueKeysWithValues: decimals.map { (String($0.key), $0.value) }),
+                                        rowLabelColumns: labels, cells: records.filter { !labels.contains($0.column) }))
+        }
+        return results
+    }
+
+    /// Columns whose values count the rows (day numbers, printed or written): whole numbers
+    /// going up by the row difference between at least 70% of consecutive read cells (at least
+    /// 5 pairs). They label the rows; they are not data.
+    static func rowLabelColumns(_ cells: [CellReadingRecord]) -> [Int] {
+        var result: [Int] = []
+        for column in Set(cells.map(\.column)).sorted() {
+            let numbers = cells.filter { $0.column == column }.compactMap { cell -> (row: Int, value: Int)? in
+                guard !cell.value.contains("."), let value = Int(cell.value) else { return nil }
+                return (cell.row, value)
+            }.sorted { $0.row < $1.row }
+            guard numbers.count >= 6 else { continue }
+            let pairs = zip(numbers, numbers.dropFirst())
+            let counting = pairs.filter { $1.value - $0.value == $1.row - $0.row }.count
+            if counting >= 5 && counting * 10 >= (numbers.count - 1) * 7 { result.append(column) }
+        }
+        return result
+    }
+
+    /// Decimals per numeric column of a page: the column hint's, else `table.decimals`; with
+    /// `auto`, the count after the separator that most cells showing one agree on, when at least
+    /// 3 cells and 10% of the column's numbers show one and 75% of those agree (a faint hand's
+    /// dots are often lost; a column without decimals rarely shows a stray dot).
+    static func columnDecimals(page: SegmentedPage, cuts: [CutCell], table: TableHints) -> [Int: Int] {
+        var result: [Int: Int] = [:]
+        let columns = Set(page.cells.map(\.column))
+        for column in columns.sorted() {
+            if let given = table.hint(column: column)?.decimals {
+                result[column] = given
+                continue
+            }
+            switch table.decimals {
+            case .none: continue
+            case .fixed(let count): result[column] = count
+            case .auto:
+                var counts: [Int: Int] = [:], numbers = 0
+                for (index, cell) in page.cells.enumerated() where cell.column == column {
+                    let cut = cuts[index]
+                    guard (1...page.maxDigits).contains(cut.digits.count) else { continue }
+                    numbers += 1
+                    if let separator = cut.separatorIndex, separator > 0, separator < cut.digits.count {
+                        counts[cut.digits.count - separator, default: 0] += 1
+                    }
+                }
+                let seen = counts.values.reduce(0, +)
+                guard seen >= 3, seen * 10 >= numbers,
+                      let best = counts.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }),
+                      best.value * 4 >= seen * 3 else { continue }
+                result[column] = best.key
+            }
+        }
+        return result
+    }
+
+    // MARK: I/O
+
+    static let outputName = "readings.json"
+
+    static func write(_ readings: PageReadings, record: PageRecord, inputs: [String: String], fingerprint: String,
+                      seconds: Double, folder: RunFolder) throws -> StageRecord {
+        let relative = folder.pageFile(record.id, outputName)
+        let data = try PageFiles.encode(readings)
+        try AtomicFile.write(data, to: folder.path(relative))
+        var flags: [String: Int] = [:]
+        for cell in readings.cells { flags[cell.flag.rawValue, default: 0] += 1 }
+        let info = Dictionary(uniqueKeysWithValues: flags.map { ($0.key, String($0.value)) })
+        return StageRecord(status: .done, inputs: inputs, parameters: fingerprint, outputs: [relative: SHA256.hex(data)],
+                           seconds: seconds, finished: Clock.now(), error: nil, info: info)
+    }
+
+    static func load(record: PageRecord, folder: RunFolder) throws -> PageReadings {
+        try PageFiles.decode(PageReadings.self, from: folder.path(folder.pageFile(record.id, outputName)))
+    }
+}

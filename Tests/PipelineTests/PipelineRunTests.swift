@@ -1,0 +1,201 @@
+import Foundation
+import XCTest
+import Imaging
+import NeuralNet
+import Recognition
+@testable import Pipeline
+
+/// The manifest's skip, re-run and stale logic, bad pages, --strict and atomic outputs, on small
+/// synthetic pages with a tiny random model (what it reads does not matter here).
+final class PipelineRunTests: XCTestCase {
+    override func setUp() { Threads.set(2) }
+
+    func makeRun(pages: Int = 2) throws -> (scans: String, model: String, out: String) {
+        let root = PipelineFixtures.temporaryFolder(self, "run")
+        try PipelineFixtures.writePages(PipelineFixtures.pageOptions(pages: pages), to: root + "/scans")
+        try FileManager.default.removeItem(atPath: root + "/scans/truth.csv")
+        return (root + "/scans", try PipelineFixtures.tinyModel(in: root), root + "/out")
+    }
+
+    func testSecondRunSkipsEverythingAndChangesRerunOnlyWhatTheyFeed() throws {
+        let (scans, model, out) = try makeRun()
+        let first = try PipelineRunner(PipelineFixtures.request(folder: out, scans: [scans], model: model)).run()
+        XCTAssertEqual(first.failures, [])
+        XCTAssertEqual(first.finished, 2)
+        for stage in StageName.pageStages { XCTAssertEqual(first.ran[stage], 2, stage.rawValue) }
+        XCTAssertEqual(first.ran[.export], 1)
+        let transcription = try String(contentsOfFile: out + "/transcription.csv", encoding: .utf8)
+        XCTAssertTrue(transcription.hasPrefix(ExportStage.header + "\n"))
+        XCTAssertGreaterThan(transcription.split(separator: "\n").count, 20)
+
+        // Unchanged: nothing runs, nothing is rewritten.
+        let second = try PipelineRunner(PipelineFixtures.request(folder: out, scans: [scans], model: model)).run()
+        for stage in StageName.pageStages { XCTAssertNil(second.ran[stage], stage.rawValue); XCTAssertEqual(second.skipped[stage], 2) }
+        XCTAssertNil(second.ran[.export])
+        XCTAssertEqual(try String(contentsOfFile: out + "/transcription.csv", encoding: .utf8), transcription)
+
+        // A classify parameter: classify runs again, export is stale until the next run.
+        var request = PipelineFixtures.request(folder: out, scans: [], model: model)
+        request.overrides = ["classify.review_threshold=0.5"]
+        let classified = try PipelineRunner(request).runStage(.classify, downstream: false)
+        XCTAssertEqual(classified.ran[.classify], 2)
+        XCTAssertNil(classified.ran[.segment])
+        XCTAssertEqual(classified.stale[.export], 1)
+        var manifest = try RunManifest.load(runFolder: out)
+        XCTAssertEqual(manifest.export?.status, .stale)
+        XCTAssertEqual(manifest.pipeline.overrides, ["classify.review_threshold=0.5"])
+        XCTAssertTrue(try String(contentsOfFile: out + "/pipeline.yaml", encoding: .utf8).contains("review_threshold: 0.5"))
+        XCTAssertTrue(RunStatus.text(manifest, folder: out).contains("export     stale"))
+        // The next run keeps the run's pipeline (with the change) and only exports.
+        let third = try PipelineRunner(PipelineFixtures.request(folder: out, scans: [scans], model: model)).run()
+        XCTAssertEqual(third.ran[.export], 1)
+        XCTAssertNil(third.ran[.classify])
+
+        // A binarize parameter without --downstream: later stages of changed pages go stale...
+        request.overrides = ["binarize.k=0.3"]
+        let binarized = try PipelineRunner(request).runStage(.binarize, downstream: false)
+        XCTAssertEqual(binarized.ran[.binarize], 2)
+        XCTAssertNil(binarized.ran[.segment])
+        manifest = try RunManifest.load(runFolder: out)
+        XCTAssertTrue(manifest.pages.allSatisfy { $0.record(.segment)?.status == .stale && $0.record(.classify)?.status == .stale })
+        // ... and run again: everything after binarize runs, binarize itself is up to date.
+        let fourth = try PipelineRunner(PipelineFixtures.request(folder: out, scans: [scans], model: model)).run()
+        XCTAssertNil(fourth.ran[.binarize])
+        XCTAssertEqual(fourth.ran[.segment], 2)
+        XCTAssertEqual(fourth.ran[.classify], 2)
+        XCTAssertEqual(fourth.ran[.export], 1)
+        XCTAssertTrue(try RunManifest.load(runFolder: out).pages.allSatisfy(\.isComplete))
+
+        // --downstream runs the later stages at once.
+        request.overrides = ["segment.cell_inset=2"]
+        let downstream = try PipelineRunner(request).runStage(.segment, downstream: true)
+        XCTAssertEqual(downstream.ran[.segment], 2)
+        XCTAssertEqual(downstream.ran[.classify], 2)
+        XCTAssertEqual(downstream.ran[.export], 1)
+        XCTAssertEqual(downstream.stale, [:])
+    }
+
+    func testBadPagesAreRecordedWithTheReasonAndTheOthersFinish() throws {
+        let (scans, model, out) = try makeRun()
+        try "not an image".write(toFile: scans + "/garbage.png", atomically: true, encoding: .utf8)
+        let good = try Data(contentsOf: URL(fileURLWithPath: scans + "/synth-0001.png"))
+        try good.prefix(200).write(to: URL(fileURLWithPath: scans + "/truncated.png"))
+        try writePNG(GrayImage(width: 300, height: 300, fill: 1), to: scans + "/blank.png")
+
+        let outcome = try PipelineRunner(PipelineFixtures.request(folder: out, scans: [scans], model: model)).run()
+        XCTAssertEqual(outcome.finished, 2)
+        let failures = Dictionary(uniqueKeysWithValues: outcome.failures.map { ($0.page, $0) })
+        XCTAssertEqual(Set(failures.keys), ["garbage", "truncated", "blank"])
+        XCTAssertEqual(failures["garbage"]?.stage, .ingest)
+        XCTAssertTrue(failures["garbage"]!.error.contains("not a PNG, JPEG or TIFF"), failures["garbage"]!.error)
+        XCTAssertEqual(failures["truncated"]?.stage, .ingest)
+        XCTAssertEqual(failures["blank"]?.stage, .segment)
+        XCTAssertTrue(failures["blank"]!.error.contains("no ruled table"), failures["blank"]!.error)
+        // Recorded in the manifest and shown by status; the transcription has the good pages only.
+        let manifest = try RunManifest.load(runFolder: out)
+        XCTAssertEqual(manifest.pages.count, 5)
+        XCTAssertTrue(RunStatus.text(manifest, folder: out).contains("FAILED at segment: no ruled table"))
+        let pages = Set(try CSVTable.load(path: out + "/transcription.csv").rows.map { $0[0] })
+        XCTAssertEqual(pages, ["synth-0001", "synth-0002"])
+    }
+
+    func testStrictStopsAtTheFirstFailure() throws {
+        let (scans, model, out) = try makeRun()
+        try "not an image".write(toFile: scans + "/a-garbage.png", atomically: true, encoding: .utf8)
+        var request = PipelineFixtures.request(folder: out, scans: [scans], model: model)
+        request.strict = true
+        XCTAssertThrowsError(try PipelineRunner(request).run()) { error in
+            XCTAssertTrue("\(error)".contains("stopped at the first failure (--strict): page a-garbage"), "\(error)")
+        }
+        let manifest = try RunManifest.load(runFolder: out)
+        XCTAssertEqual(manifest.pages.map(\.id), ["a-garbage"])
+        XCTAssertEqual(manifest.pages[0].failure?.stage, .ingest)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/transcription.csv"))
+    }
+
+    func testOutputsAreWholeAndMatchTheirChecksums() throws {
+        let (scans, model, out) = try makeRun()
+        _ = try PipelineRunner(PipelineFixtures.request(folder: out, scans: [scans], model: model)).run()
+        let files = PipelineFixtures.files(under: out)
+        XCTAssertTrue(files.allSatisfy { !$0.contains(".tmp") && !$0.contains(".new-") && !$0.contains(".old-") }, "\(files)")
+        let manifest = try RunManifest.load(runFolder: out)
+        var checked = 0
+        for record in manifest.pages.flatMap({ $0.stages.values }) + [manifest.export!] {
+            for (path, sum) in record.outputs {
+                XCTAssertEqual(try SHA256.hex(fileAt: out + "/" + path), sum, path)
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, 2 * 4 + 2)
+        XCTAssertEqual(SHA256.hex(try String(contentsOfFile: out + "/pipeline.yaml", encoding: .utf8)), manifest.pipeline.sha256)
+        XCTAssertEqual(manifest.model.sha256, try SHA256.hex(fileAt: model))
+    }
+
+    /// The stages read a cell exactly as `CellReader.read` does (the cell path shared with
+    /// `logbook evaluate-cells`), cells with touching digits aside (the pipeline also tries them joined).
+    func testStagesReadCellsAsTheCellReaderDoes() throws {
+        let root = PipelineFixtures.temporaryFolder(self, "cells")
+        var rng = SyntheticPages.generator(forPage: 0, seed: 5)
+        let options = PipelineFixtures.pageOptions(pages: 1, seed: 5)
+        let page = SyntheticPages.render(page: 0, options: options, digits: SyntheticPageTests.fontDigits, rng: &rng).image
+        var config = PipelineConfig()
+        config.table.headerRows = .value(1)
+        config.table.numericColumns = .value([1, 2, 3, 4, 5, 6])
+        config.table.decimals = .none
+        let binarized = BinarizeStage.binarize(page, parameters: config.binarize)
+        let (segmented, grid, _) = try SegmentStage.segment(binarized, parameters: config.segment, table: config.table)
+        let digits = try NormalizeStage.normalize(segmented)
+        let model = try ResNet.load(path: try PipelineFixtures.tinyModel(in: root))
+        let reader = CellReader(model: model, settings: CellReaderSettings(reviewThreshold: 0.9, maxDigits: 5, batchSize: 7))
+        let readings = try ClassifyStage.classify([(segmented, digits)], reader: reader, table: config.table)[0]
+        XCTAssertEqual(readings.cells.count, segmented.cells.count)
+
+        var compared = 0
+        for (cell, reading) in zip(segmented.cells, readings.cells) where cell.joins.isEmpty {
+            let tableCell = grid.cell(row: cell.row, column: cell.column)!
+            let image = grid.cellImage(tableCell, from: binarized.image, inset: config.segment.cellInset)
+            let pad = Int((Double(image.width) * config.segment.cellPadding).rounded())
+            var padded = GrayImage(width: image.width + 2 * pad, height: image.height, fill: 1)
+            for y in 0..<image.height { for x in 0..<image.width { padded[x + pad, y] = image[x, y] } }
+            let direct = CellReader(model: model, settings: CellReaderSettings(reviewThreshold: 0.9, maxDigits: 5)).read(cells: [padded])[0]
+            XCTAssertEqual(reading.value, direct.value, "row \(cell.row) column \(cell.column)")
+            XCTAssertEqual(reading.flag, direct.flag)
+            XCTAssertEqual(reading.confidence, direct.confidence, accuracy: 1e-4)
+            XCTAssertEqual(reading.digits.map(\.digit), direct.digits.map(\.digit))
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, segmented.cells.count / 2)
+    }
+
+    func testTouchingDigitsAreJoinedWhenTheNetworkIsSurerOfTheWhole() {
+        // Two halves of one stroke, split at a column, then a separate digit and a separator.
+        var left = GrayImage(width: 4, height: 10, fill: 1), right = GrayImage(width: 4, height: 10, fill: 1)
+        for y in 0..<10 { left[3, y] = 0; right[0, y] = 0 }
+        let apart = GrayImage(width: 3, height: 10, fill: 0)
+        let cut = CutCell(restoringDigits: [
+            CutCell.Digit(restoringBox: CutCell.Box(minX: 0, minY: 0, maxX: 3, maxY: 9), image: left),
+            CutCell.Digit(restoringBox: CutCell.Box(minX: 4, minY: 0, maxX: 7, maxY: 9), image: right),
+            CutCell.Digit(restoringBox: CutCell.Box(minX: 12, minY: 0, maxX: 14, maxY: 9), image: apart),
+        ], separatorIndex: 2, separatorBox: CutCell.Box(minX: 9, minY: 8, maxX: 10, maxY: 9), droppedComponents: 0)
+        XCTAssertEqual(cut.touchingRuns, [0..<2])
+        XCTAssertEqual(cut.joinCandidates, [0..<2])
+        XCTAssertEqual(cut.fewestDigits, 2)
+        XCTAssertEqual(cut.bestJoins(digitProbability: [0.6, 0.99, 0.99], joinProbability: [0.95]), [0..<2])
+        XCTAssertEqual(cut.bestJoins(digitProbability: [0.97, 0.99, 0.99], joinProbability: [0.95]), [])
+        let joined = cut.joining([0..<2])
+        XCTAssertEqual(joined.digits.map(\.box), [CutCell.Box(minX: 0, minY: 0, maxX: 7, maxY: 9), cut.digits[2].box])
+        XCTAssertEqual(joined.separatorIndex, 1)
+        XCTAssertEqual(joined.digits[0].image.pixels.filter { $0 < 0.5 }.count, 20)
+    }
+
+    func testRowNumberColumnsAreRecognisedAfterReading() {
+        func cell(_ row: Int, _ column: Int, _ value: String) -> CellReadingRecord {
+            CellReadingRecord(row: row, column: column, name: "", value: value, confidence: 1, flag: .ok, digits: [],
+                              separatorAfter: nil, separatorSeen: false, box: [])
+        }
+        let days = (1...10).map { cell($0, 0, String($0 == 4 ? 9 : $0)) }            // one misread
+        let values = (1...10).map { cell($0, 1, String(20 + ($0 * 7) % 5)) }
+        let decimals = (1...10).map { cell($0, 2, "\($0).5") }
+        XCTAssertEqual(ClassifyStage.rowLabelColumns(days + values + decimals), [0])
+    }
+}
