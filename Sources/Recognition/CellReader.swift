@@ -318,20 +318,24 @@ public enum DecimalInference {
             guard let decimals = sighting.decimals else { continue }
             counts[sighting.column, default: [:]][decimals, default: 0] += 1
         }
+        // The table's convention (all columns pooled), when it has one.
+        let allColumns = Set(sightings.map(\.column))
+        let pooled = allColumns.count > 1
+            ? decimalsByColumn(sightings.map { ("", $0.decimals) }, minimumAgreement: 0.5)[""] : nil
         var result: [String: Int] = [:]
         for (column, histogram) in counts {
             let total = histogram.values.reduce(0, +)
-            guard total >= minimumSightings,
-                  let best = histogram.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }),
-                  Double(best.value) >= minimumAgreement * Double(total) else { continue }
+            guard let best = histogram.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }) else { continue }
+            // A column may keep its own convention against the table's only on strong evidence:
+            // stray specks between digits (a hooked 1's foot, a dotted leader) look like points.
+            let differs = pooled != nil && best.key != pooled!
+            let needed = differs ? max(minimumSightings, 5) : minimumSightings
+            let agreement = differs ? max(minimumAgreement, 0.8) : minimumAgreement
+            guard total >= needed, Double(best.value) >= agreement * Double(total) else { continue }
             result[column] = best.key
         }
-        // Columns without a convention of their own follow the table's, when it has one.
-        let allColumns = Set(sightings.map(\.column))
-        if result.count < allColumns.count, allColumns.count > 1 {
-            let pooled = decimalsByColumn(sightings.map { ("", $0.decimals) }, minimumAgreement: 0.5)[""]
-            if let pooled { for column in allColumns where result[column] == nil { result[column] = pooled } }
-        }
+        // Columns without a convention of their own follow the table's.
+        if let pooled { for column in allColumns where result[column] == nil { result[column] = pooled } }
         return result
     }
 
