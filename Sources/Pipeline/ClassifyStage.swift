@@ -39,10 +39,16 @@ public struct CellReadingRecord: Codable, Equatable, Sendable {
     public var separatorSeen: Bool
     /// x, y, width, height on the scan.
     public var box: [Int]
+    /// Set by the table checks: the reading before they corrected it, and the checks that hold
+    /// and that break ("midrange at-least").
+    public var uncheckedValue: String? = nil
+    public var checksHeld: String? = nil
+    public var checksBroken: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case row, column, name, value, confidence, flag, digits, separatorAfter = "separator_after"
-        case separatorSeen = "separator_seen", box
+        case separatorSeen = "separator_seen", box, uncheckedValue = "unchecked_value"
+        case checksHeld = "checks_held", checksBroken = "checks_broken"
     }
 }
 
@@ -61,7 +67,7 @@ public struct PageReadings: Codable, Equatable, Sendable {
 public enum ClassifyStage {
     /// The stage's work on a group of pages: one pass of all their digits through `reader`.
     public static func classify(_ pages: [(page: SegmentedPage, digits: NormalizedDigits)], reader: CellReader,
-                                table: TableHints) throws -> [PageReadings] {
+                                table: TableHints, checks: CheckParameters = CheckParameters()) throws -> [PageReadings] {
         var all: [Float] = []
         all.reserveCapacity(pages.reduce(0) { $0 + $1.digits.values.count })
         for item in pages { all += item.digits.values }
@@ -126,11 +132,13 @@ public enum ClassifyStage {
             reader.settings.maxDigits = page.maxDigits
             reader.settings.decimalsByColumn = Dictionary(uniqueKeysWithValues: decimals.map { (String($0.key), $0.value) })
             reader.settings.defaultDecimals = nil
-            var records: [CellReadingRecord] = []
-            for (index, cell) in page.cells.enumerated() {
-                let reading = reader.reading(cut: cuts[index], digits: classified[index], blank: blanks[index],
-                                             column: String(cell.column))
-                records.append(CellReadingRecord(
+            var cellReadings = page.cells.indices.map { index in
+                reader.reading(cut: cuts[index], digits: classified[index], blank: blanks[index],
+                               column: String(page.cells[index].column))
+            }
+            func record(_ index: Int, _ reading: CellReading) -> CellReadingRecord {
+                let cell = page.cells[index]
+                return CellReadingRecord(
                     row: cell.row, column: cell.column, name: cell.name, value: reading.value,
                     confidence: reading.confidence, flag: reading.flag,
                     digits: zip(reading.digits, entries[index]).map { d, entry in
@@ -138,9 +146,28 @@ public enum ClassifyStage {
                                     alternatives: d.alternatives.map { AlternativeRecord(digit: $0.digit, probability: $0.probability) },
                                     box: [d.box.minX, d.box.minY, d.box.maxX, d.box.maxY], entry: entry)
                     },
-                    separatorAfter: reading.separatorAfter, separatorSeen: reading.separatorSeen, box: cell.box))
+                    separatorAfter: reading.separatorAfter, separatorSeen: reading.separatorSeen, box: cell.box,
+                    uncheckedValue: reading.uncheckedValue,
+                    checksHeld: reading.checksHeld.isEmpty ? nil : reading.checksHeld.joined(separator: " "),
+                    checksBroken: reading.checksBroken.isEmpty ? nil : reading.checksBroken.joined(separator: " "))
             }
+            var records = cellReadings.indices.map { record($0, cellReadings[$0]) }
             let labels = table.numericColumns.given == nil ? rowLabelColumns(records) : []
+            if checks.enabled {
+                // Row-number columns are labels, not data: they take no part in the arithmetic.
+                let positions = page.cells.map { cell -> TablePosition? in
+                    labels.contains(cell.column) ? nil
+                        : TablePosition(sheet: "page", row: cell.row, rowLabel: "", column: String(cell.column))
+                }
+                var layout = Recognition.TableLayout(totalRowLabels: [], meanRowLabels: [], relations: checks.relations.compactMap { declared in
+                    Recognition.TableLayout.RelationKind(rawValue: declared.kind).map { Recognition.TableLayout.Relation($0, declared.columns.map(String.init)) }
+                }, learnRelations: checks.learnRelations)
+                // The page's decimals are settled above (hints, or the column's visible points).
+                layout.chooseDecimals = false
+                cellReadings = TableChecks.apply(readings: cellReadings, positions: positions, layout: layout,
+                                                 reviewThreshold: reader.settings.reviewThreshold, correct: checks.correct).readings
+                records = cellReadings.indices.map { record($0, cellReadings[$0]) }
+            }
             results.append(PageReadings(decimals: Dictionary(uniqueKeysWithValues: decimals.map { (String($0.key), $0.value) }),
                                         rowLabelColumns: labels, cells: records.filter { !labels.contains($0.column) }))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Recognition
 import Yams
 
 // A pipeline file (`pipelines/*.yaml`): stage parameters and table-layout hints. Every key is
@@ -189,6 +190,30 @@ public struct ClassifyParameters: Codable, Equatable, Sendable {
     }
 }
 
+public struct CheckParameters: Codable, Equatable, Sendable {
+    /// Check each page's readings against its arithmetic (Recognition's `TableChecks`): column
+    /// relations (C = (A + B) / 2, C = A + B) learnt from the readings or declared, cells breaking
+    /// them flagged, cells they verify kept.
+    public var enabled = true
+    /// Learn relations between columns from the page's readings.
+    public var learnRelations = true
+    /// Take a cell's next most probable reading when that satisfies the checks.
+    public var correct = true
+    /// Declared relations: {kind: midrange|sum|at-least, columns: [A, B, C]} (column numbers).
+    public var relations: [DeclaredRelation] = []
+
+    public init() {}
+
+    public struct DeclaredRelation: Codable, Equatable, Sendable {
+        public var kind: String
+        public var columns: [Int]
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case enabled, learnRelations = "learn_relations", correct, relations
+    }
+}
+
 public struct ExportParameters: Codable, Equatable, Sendable {
     /// Write `review/` (PNGs of doubtful digits and their cells, and review.csv).
     public var review = true
@@ -208,6 +233,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
     public var segment = SegmentParameters()
     public var table = TableHints()
     public var classify = ClassifyParameters()
+    public var checks = CheckParameters()
     public var export = ExportParameters()
 
     public init() {}
@@ -239,6 +265,15 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         if !(1...4096).contains(classify.batchSize) { return "classify.batch_size must be 1...4096" }
         if !(0...1).contains(classify.reviewThreshold) { return "classify.review_threshold must be 0...1" }
         if !(0...9).contains(export.alternatives) { return "export.alternatives must be 0...9" }
+        for relation in checks.relations {
+            guard let kind = Recognition.TableLayout.RelationKind(rawValue: relation.kind) else {
+                return "checks.relations: kind '\(relation.kind)' is not midrange, sum or at-least"
+            }
+            let needed = kind == .atLeast ? 2 : 3
+            if relation.columns.count != needed || relation.columns.contains(where: { $0 < 0 }) {
+                return "checks.relations: \(relation.kind) takes \(needed) column numbers"
+            }
+        }
         return nil
     }
 

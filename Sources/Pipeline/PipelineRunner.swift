@@ -529,7 +529,7 @@ public final class PipelineRunner {
         }
         guard !items.isEmpty else { return }
         let start = Clock.tick
-        var readings: [PageReadings]? = try? ClassifyStage.classify(items.map { ($0.page, $0.digits) }, reader: reader, table: config.table)
+        var readings: [PageReadings]? = try? ClassifyStage.classify(items.map { ($0.page, $0.digits) }, reader: reader, table: config.table, checks: config.checks)
         let totalDigits = max(1, items.reduce(0) { $0 + $1.digits.count })
         let seconds = Clock.seconds(since: start)
         if readings == nil {
@@ -537,7 +537,7 @@ public final class PipelineRunner {
             readings = []
             for item in items {
                 do {
-                    readings!.append(try ClassifyStage.classify([(item.page, item.digits)], reader: reader, table: config.table)[0])
+                    readings!.append(try ClassifyStage.classify([(item.page, item.digits)], reader: reader, table: config.table, checks: config.checks)[0])
                 } catch {
                     readings!.append(PageReadings(decimals: [:], rowLabelColumns: [], cells: []))
                     group[item.index].failed = true
