@@ -66,8 +66,13 @@ public struct PageReadings: Codable, Equatable, Sendable {
 
 public enum ClassifyStage {
     /// The stage's work on a group of pages: one pass of all their digits through `reader`.
+    /// With `sequence` (and each page's binary image in `binaries`), cells are read whole by the
+    /// CRNN too: `sequenceOnly` keeps its readings, otherwise they come first and the segment
+    /// reader's second (`CombinedCellReader.combine`: disagreements flagged).
     public static func classify(_ pages: [(page: SegmentedPage, digits: NormalizedDigits)], reader: CellReader,
-                                table: TableHints, checks: CheckParameters = CheckParameters()) throws -> [PageReadings] {
+                                table: TableHints, checks: CheckParameters = CheckParameters(),
+                                sequence: CellSequenceReader? = nil, sequenceOnly: Bool = false,
+                                binaries: [GrayImage?] = []) throws -> [PageReadings] {
         var all: [Float] = []
         all.reserveCapacity(pages.reduce(0) { $0 + $1.digits.values.count })
         for item in pages { all += item.digits.values }
@@ -77,7 +82,7 @@ public enum ClassifyStage {
         var results: [PageReadings] = []
         let savedSettings = reader.settings
         defer { reader.settings = savedSettings }
-        for (page, digits) in pages {
+        for (pageIndex, (page, digits)) in pages.enumerated() {
             // Cuts and classified digits of each cell.
             var cuts: [CutCell] = [], classified: [[DigitReading]] = [], blanks: [Bool] = []
             var pageDigits = 0
@@ -136,6 +141,21 @@ public enum ClassifyStage {
                 reader.reading(cut: cuts[index], digits: classified[index], blank: blanks[index],
                                column: String(page.cells[index].column))
             }
+            if let sequence, pageIndex < binaries.count, let binary = binaries[pageIndex] {
+                sequence.settings = reader.settings
+                sequence.settings.inferDecimals = false
+                let read = page.cells.indices.filter { !cellReadings[$0].digits.isEmpty || cellReadings[$0].flag != .empty }
+                let crops = read.map { inkCrop(ExportStage.crop(binary, corners: page.cells[$0].corners, margin: 0)) }
+                let whole = sequence.read(cells: crops, columns: read.map { String(page.cells[$0].column) })
+                for (k, index) in read.enumerated() {
+                    let first = whole[k]
+                    cellReadings[index] = sequenceOnly ? first : CombinedCellReader.combine(first, cellReadings[index])
+                    // Digits the whole-cell reader read have no image in normalized.bin.
+                    if cellReadings[index].digits.map(\.box) != classified[index].map(\.box) {
+                        entries[index] = [Int](repeating: -1, count: cellReadings[index].digits.count)
+                    }
+                }
+            }
             func record(_ index: Int, _ reading: CellReading) -> CellReadingRecord {
                 let cell = page.cells[index]
                 return CellReadingRecord(
@@ -172,6 +192,24 @@ public enum ClassifyStage {
                                         rowLabelColumns: labels, cells: records.filter { !labels.contains($0.column) }))
         }
         return results
+    }
+
+    /// A cell crop narrowed to its ink, rules at the edges left out, with a margin of a quarter of
+    /// its height each side: the whole-cell reader was trained on cells that the number fills
+    /// (archival crops), not on wide ruled boxes with the number at one end.
+    static func inkCrop(_ cell: GrayImage) -> GrayImage {
+        let inset = max(2, cell.height / 10)
+        guard cell.width > 2 * inset + 2, cell.height > 2 * inset + 2 else { return cell }
+        var minX = Int.max, maxX = -1
+        for y in inset..<(cell.height - inset) {
+            for x in inset..<(cell.width - inset) where cell[x, y] < 0.5 {
+                minX = min(minX, x); maxX = max(maxX, x)
+            }
+        }
+        guard maxX >= minX else { return cell }
+        let margin = cell.height / 4
+        let x0 = max(0, minX - margin), x1 = min(cell.width - 1, maxX + margin)
+        return cell.cropped(x: x0, y: 0, width: x1 - x0 + 1, height: cell.height)
     }
 
     /// Columns whose values count the rows (day numbers, printed or written): whole numbers

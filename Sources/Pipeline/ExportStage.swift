@@ -91,7 +91,8 @@ public enum ExportStage {
                     for (index, digit) in cell.digits.enumerated() where digit.probability < threshold {
                         let digitImage = page.id + "/" + stem + "-d\(index).png"
                         let at = (first + digit.entry) * NormalizeStage.pixels
-                        if at + NormalizeStage.pixels <= normalized.values.count {
+                        // entry -1: a digit the whole-cell reader read, with no image of its own.
+                        if digit.entry >= 0 && at + NormalizeStage.pixels <= normalized.values.count {
                             let ink = normalized.values[at..<(at + NormalizeStage.pixels)]
                             let image = GrayImage(width: DigitNormalizer.side, height: DigitNormalizer.side, pixels: ink.map { 1 - $0 })
                             try writePNG(image, to: folder.path(staging + "/" + digitImage))
@@ -131,10 +132,10 @@ public enum ExportStage {
     }
 
     /// The cell's box on the straightened page, with a margin of a tenth of its height.
-    static func crop(_ page: GrayImage, corners c: [Double]) -> GrayImage {
+    static func crop(_ page: GrayImage, corners c: [Double], margin share: Double = 0.1) -> GrayImage {
         guard c.count == 8 else { return GrayImage(width: 1, height: 1) }
         let xs = [c[0], c[2], c[4], c[6]], ys = [c[1], c[3], c[5], c[7]]
-        let margin = 0.1 * (ys.max()! - ys.min()!)
+        let margin = share * (ys.max()! - ys.min()!)
         let x0 = max(0, Int((xs.min()! - margin).rounded(.down))), y0 = max(0, Int((ys.min()! - margin).rounded(.down)))
         let x1 = min(page.width - 1, Int((xs.max()! + margin).rounded(.up)))
         let y1 = min(page.height - 1, Int((ys.max()! + margin).rounded(.up)))

@@ -226,8 +226,12 @@ public struct ExportParameters: Codable, Equatable, Sendable {
 }
 
 public struct PipelineConfig: Codable, Equatable, Sendable {
-    /// How cells are read: `segment` (cut into digits, one classification per digit).
-    public var reader = "segment"
+    /// How cells are read: `segment` (cut into digits, one classification per digit),
+    /// `sequence` (whole cell, CRNN+CTC, `cell_model`) or `both` (sequence first, segment second,
+    /// disagreements flagged for review).
+    public var reader = "both"
+    /// The whole-cell model for `sequence` and `both`, relative to the working folder.
+    public var cellModel = "models/logbook-cells.safetensors"
     public var ingest = IngestParameters()
     public var binarize = BinarizeParameters()
     public var segment = SegmentParameters()
@@ -238,7 +242,11 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
-    public static let readers = ["segment"]
+    enum CodingKeys: String, CodingKey {
+        case reader, cellModel = "cell_model", ingest, binarize, segment, table, classify, checks, export
+    }
+
+    public static let readers = ["segment", "sequence", "both"]
 
     /// Reasons the values cannot work, or nil.
     public func problem() -> String? {

@@ -63,6 +63,7 @@ public final class PipelineRunner {
     let request: RunRequest
     var fingerprints: [StageName: String] = [:]
     var reader: CellReader?
+    var sequenceReader: CellSequenceReader?
     var outcome = RunOutcome()
     var progress: RunProgress?
     let started = Clock.tick
@@ -97,6 +98,9 @@ public final class PipelineRunner {
             overrides = request.overrides
         }
         self.config = config
+        if config.reader != "segment" && !FileManager.default.fileExists(atPath: config.cellModel) {
+            throw PipelineError(path: config.cellModel, problem: "whole-cell model not found (reader '\(config.reader)' needs cell_model)")
+        }
 
         // Model.
         let modelPath = request.modelPath ?? previous?.model.path ?? PipelineRunner.defaultModelPath
@@ -143,7 +147,9 @@ public final class PipelineRunner {
         case .classify:
             return PipelineConfig.flattened(config.classify, prefix: "classify")
                 .merging(PipelineConfig.flattened(config.table, prefix: "table")) { a, _ in a }
-                .merging(["reader": config.reader, "model.sha256": manifest.model.sha256,
+                .merging(PipelineConfig.flattened(config.checks, prefix: "checks")) { a, _ in a }
+                .merging(["reader": config.reader, "cell_model": config.reader == "segment" ? "" : config.cellModel,
+                          "model.sha256": manifest.model.sha256,
                           "model.temperature": String(manifest.model.temperature)]) { a, _ in a }
         case .export:
             return PipelineConfig.flattened(config.export, prefix: "export")
@@ -513,8 +519,17 @@ public final class PipelineRunner {
         return loaded
     }
 
+    func loadSequenceReader() throws -> CellSequenceReader? {
+        guard config.reader != "segment" else { return nil }
+        if let sequenceReader { return sequenceReader }
+        let loaded = try CellSequenceReader(modelPath: config.cellModel)
+        sequenceReader = loaded
+        return loaded
+    }
+
     func classify(_ group: inout [PageWork], indices: [Int], digitsRead: inout [Int]) throws {
         let reader = try loadReader()
+        let sequence = try loadSequenceReader()
         var items: [(index: Int, page: SegmentedPage, digits: NormalizedDigits, inputs: [String: String])] = []
         for index in indices {
             let stageInputs = inputs(.classify, group[index].record) ?? [:]
@@ -529,7 +544,9 @@ public final class PipelineRunner {
         }
         guard !items.isEmpty else { return }
         let start = Clock.tick
-        var readings: [PageReadings]? = try? ClassifyStage.classify(items.map { ($0.page, $0.digits) }, reader: reader, table: config.table, checks: config.checks)
+        let binaries: [GrayImage?] = sequence == nil ? [] : items.map { try? BinarizeStage.load(record: group[$0.index].record, folder: folder).image }
+        var readings: [PageReadings]? = try? ClassifyStage.classify(items.map { ($0.page, $0.digits) }, reader: reader, table: config.table, checks: config.checks,
+                                                                    sequence: sequence, sequenceOnly: config.reader == "sequence", binaries: binaries)
         let totalDigits = max(1, items.reduce(0) { $0 + $1.digits.count })
         let seconds = Clock.seconds(since: start)
         if readings == nil {
@@ -537,7 +554,9 @@ public final class PipelineRunner {
             readings = []
             for item in items {
                 do {
-                    readings!.append(try ClassifyStage.classify([(item.page, item.digits)], reader: reader, table: config.table, checks: config.checks)[0])
+                    let binary: [GrayImage?] = sequence == nil ? [] : [try BinarizeStage.load(record: group[item.index].record, folder: folder).image]
+                    readings!.append(try ClassifyStage.classify([(item.page, item.digits)], reader: reader, table: config.table, checks: config.checks,
+                                                                sequence: sequence, sequenceOnly: config.reader == "sequence", binaries: binary)[0])
                 } catch {
                     readings!.append(PageReadings(decimals: [:], rowLabelColumns: [], cells: []))
                     group[item.index].failed = true

@@ -31,6 +31,16 @@ public final class CombinedCellReader: CellImageReader {
 
     /// The primary reading, with the secondary's value as a second opinion when the numbers differ.
     public static func combine(_ first: CellReading, _ second: CellReading) -> CellReading {
+        // When they disagree, the surer reader's reading leads (the primary on ties).
+        let a0 = CellEvaluation.number(first.value), b0 = CellEvaluation.number(second.value)
+        if a0 != b0, b0 != nil, second.flag != .unreadable,
+           a0 == nil || first.flag == .unreadable || second.confidence > first.confidence {
+            return combineOrdered(second, first)
+        }
+        return combineOrdered(first, second)
+    }
+
+    static func combineOrdered(_ first: CellReading, _ second: CellReading) -> CellReading {
         var reading = first
         if reading.separatorSighted == nil, let sighted = second.separatorSighted, second.digits.count == first.digits.count {
             reading.separatorSighted = sighted

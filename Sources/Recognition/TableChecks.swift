@@ -400,7 +400,7 @@ public enum TableChecks {
             // holds with none of its cells corrected, or by two checks of different kinds.
             let holding = byCell[cell].filter { constraints[$0].verifies && constraints[$0].holds(value, layout: layout) == true }
             let untouched = holding.contains { constraints[$0].cells.allSatisfy { !isCorrected($0) } }
-            reading.verified = untouched || Set(holding.map { constraints[$0].kind }).count >= 2
+            reading.verified = untouched
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }
                 .map { constraints[$0].kind.rawValue }
             reading.flag = reading.flag(atThreshold: reviewThreshold)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralNet
+import Pipeline
 import Recognition
 
 /// Which cell reader a command uses.
@@ -37,8 +38,10 @@ struct EvaluateCells: ParsableCommand {
     @Option(help: "Digit model for the segment path (.safetensors).") var model: String = "models/logbook-digits.safetensors"
     @Option(help: "Whole-cell model for the sequence path (.safetensors).") var cellModel: String = "models/logbook-cells.safetensors"
     @Option(help: "Reading path: segment (cut digits, classify each), sequence (whole cell, CRNN+CTC), or both (sequence first; cells where they disagree are flagged).")
-    var reader: ReaderChoice = .both
-    @Option(help: "A cell with a digit below this probability is flagged for review.") var reviewThreshold: Float = 0.9
+    var reader: ReaderChoice?
+    @Option(help: "Pipeline file: its reader, classify.review_threshold, table.decimals and checks apply unless given here.")
+    var pipeline: String?
+    @Option(help: "A cell with a digit below this probability is flagged for review (default 0.9).") var reviewThreshold: Float?
     @Option(help: "Expected decimals when no separator is seen: N for every column, or COLUMN=N (repeat).")
     var decimals: [String] = []
     @Option(help: "Folder for wrong-cells.png and readings.csv.") var out: String = "out/evaluate-cells"
@@ -47,7 +50,7 @@ struct EvaluateCells: ParsableCommand {
     var tableChecks = true
 
     func validate() throws {
-        guard reviewThreshold >= 0 && reviewThreshold <= 1 else { throw ValidationError("--review-threshold must be in 0...1") }
+        if let reviewThreshold, !(reviewThreshold >= 0 && reviewThreshold <= 1) { throw ValidationError("--review-threshold must be in 0...1") }
         _ = try parsedDecimals()
     }
 
@@ -65,11 +68,21 @@ struct EvaluateCells: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let decimals = try parsedDecimals()
-        let settings = CellReaderSettings(reviewThreshold: reviewThreshold, decimalsByColumn: decimals.byColumn,
+        var decimals = try parsedDecimals()
+        var threshold = reviewThreshold, choice = reader ?? .both, checks = tableChecks
+        if let pipeline {
+            let config = try PipelineConfig.load(path: pipeline)
+            if reader == nil { choice = ReaderChoice(rawValue: config.reader) ?? .both }
+            if reviewThreshold == nil { threshold = Float(config.classify.reviewThreshold) }
+            if self.decimals.isEmpty, case .fixed(let count) = config.table.decimals { decimals.all = count }
+            if !config.checks.enabled { checks = false }
+        }
+        let settings = CellReaderSettings(reviewThreshold: threshold ?? 0.9, decimalsByColumn: decimals.byColumn,
                                           defaultDecimals: decimals.all)
-        let reader = try reader.make(digitModel: model, cellModel: cellModel, settings: settings)
-        let model = self.reader == .segment ? model : self.reader == .sequence ? cellModel : cellModel + " + " + model
+        let reader = try choice.make(digitModel: model, cellModel: cellModel, settings: settings)
+        let model = choice == .segment ? model : choice == .sequence ? cellModel : cellModel + " + " + model
+        let reviewThreshold = reader.reviewThreshold
+        let tableChecks = checks
         let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader,
                                                  layout: tableChecks ? TableLayout() : .none)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
