@@ -86,8 +86,13 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(after.readings[3].uncheckedValue, "38.6")
         XCTAssertEqual(after.corrected, 1)
         XCTAssertEqual(after.broken, 0)
-        XCTAssertTrue(after.readings[3].verified)
-        XCTAssertEqual(after.readings[3].flag, .ok, "the total and the midrange confirm it")
+        // A correction cannot be confirmed by the checks it was made to meet: a person looks at it.
+        XCTAssertFalse(after.readings[3].verified)
+        XCTAssertEqual(after.readings[3].flag, .review)
+        // Day 1's cells take part in no check with the corrected cell except the totals: their
+        // midrange holds untouched, so they are verified even at low confidence.
+        XCTAssertTrue(after.readings[0].verified)
+        XCTAssertEqual(after.readings[0].flag, .ok)
         XCTAssertEqual(after.readings.map(\.value), table.truth)
     }
 
