@@ -80,6 +80,13 @@ bench: release
 	  python3 benchmarks/peers.py --threads $(THREADS) --batch 64 --json out/bench/peers.json; \
 	else echo "PyTorch not installed: pip install torch onnxruntime onnx to compare"; fi
 	python3 benchmarks/compare.py out/bench/ours.json out/bench/peers.json
+	@if command -v tesseract >/dev/null 2>&1; then \
+	  $(LOGBOOK) synth --out out/bench/tess-synth --pages 10 --seed 777001 && \
+	  $(LOGBOOK) run out/bench/tess-synth --out out/bench/tess-run --model $(MODEL) --jobs $(THREADS) && \
+	  nice python3 benchmarks/tesseract_pages.py --synth out/bench/tess-synth --run out/bench/tess-run \
+	    --workers $(THREADS) --json out/bench/tesseract-pages.json \
+	  || echo "Tesseract page benchmark failed (non-fatal)"; \
+	else echo "Tesseract not installed: apt-get install tesseract-ocr to compare on page cells"; fi
 
 clean:
 	rm -rf .build .build-release out
