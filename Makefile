@@ -80,6 +80,11 @@ bench: release
 	  python3 benchmarks/peers.py --threads $(THREADS) --batch 64 --json out/bench/peers.json; \
 	else echo "PyTorch not installed: pip install torch onnxruntime onnx to compare"; fi
 	python3 benchmarks/compare.py out/bench/ours.json out/bench/peers.json
+	@# Cells/s of each reading path on the real dev cells (reading, table checks included).
+	@if [ -f $(SHARED)/data/archival/meteosaver-dev/truth.csv ]; then for reader in segment sequence both; do \
+	  $(LOGBOOK) evaluate-cells --truth $(SHARED)/data/archival/meteosaver-dev/truth.csv --reader $$reader \
+	    --threads $(THREADS) --out out/bench/cells-$$reader | head -1; done; \
+	else echo "$(SHARED)/data/archival missing: no cells/s figures"; fi
 	@if command -v tesseract >/dev/null 2>&1; then \
 	  $(LOGBOOK) synth --out out/bench/tess-synth --pages 10 --seed 777001 && \
 	  $(LOGBOOK) run out/bench/tess-synth --out out/bench/tess-run --model $(MODEL) --jobs $(THREADS) && \
