@@ -153,7 +153,9 @@ public enum TableChecks {
     /// Rows where all three columns have values, and the share of them that must satisfy a
     /// relation, before `learnRelations` trusts it.
     public static let minimumRowsToLearn = 5
-    public static let minimumAgreementToLearn = 0.6
+    /// Three read numbers satisfy such an equation by chance in well under 5% of rows, so a
+    /// relation holding in 40% of informative rows is the layout's even on a badly read page.
+    public static let minimumAgreementToLearn = 0.4
     /// Candidate readings per cell considered when correcting.
     public static let candidatesPerCell = 12
     /// The cost, in nats of reading probability, of leaving a constraint broken.
@@ -241,6 +243,10 @@ public enum TableChecks {
                         var seen = 0, holding = 0
                         for row in rows.values {
                             guard let na = row[a], let nb = row[b], let nc = row[c] else { continue }
+                            // Rows with a zero or two equal values satisfy a sum or a midrange
+                            // trivially (0 + x = x; (x + x) / 2 = x): they prove nothing.
+                            if na.value == 0 || nb.value == 0 || na.value == nb.value || na.value == nc.value
+                                || nb.value == nc.value { continue }
                             seen += 1
                             let constraint = TableConstraint(kind: kind == .midrange ? .midrange : .sum, cells: [0, 1, 2], count: 0)
                             if constraint.holds({ [na, nb, nc][$0] }, layout: layout) == true { holding += 1 }
