@@ -45,6 +45,10 @@ final class ShardMergeTests: XCTestCase {
         XCTAssertEqual(shardManifest.pages.count, 1)
         XCTAssertNotNil(shardManifest.shard?.completed)
 
+        // A shard run again (after a kill, or by mistake) redoes nothing that is finished.
+        let rerun = try runShard(1)
+        for stage in StageName.pageStages { XCTAssertNil(rerun.ran[stage], stage.rawValue) }
+
         let merged = try ShardMerge.merge(runFolder: sharded)
         XCTAssertEqual(merged.pages, 3)
         XCTAssertEqual(merged.failures, [])
