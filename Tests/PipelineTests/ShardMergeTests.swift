@@ -44,6 +44,7 @@ final class ShardMergeTests: XCTestCase {
         let shardManifest = try RunManifest.load(runFolder: sharded + "/shards/1")
         XCTAssertEqual(shardManifest.pages.count, 1)
         XCTAssertNotNil(shardManifest.shard?.completed)
+        XCTAssertTrue(RunStatus.text(shardManifest, folder: sharded + "/shards/1").contains("shard 1/2 (1 scan files): completed"))
 
         // A shard run again (after a kill, or by mistake) redoes nothing that is finished.
         let rerun = try runShard(1)
