@@ -12,7 +12,7 @@ THREADS ?= 2
 EPOCHS ?= 20
 SEED ?= 1
 
-.PHONY: setup build release test run train train-cells train-compare evaluate bench clean
+.PHONY: setup build release test test-slurm run train train-cells train-compare evaluate bench clean
 
 # Installs the Debian packages the build needs, only those missing.
 setup:
@@ -31,6 +31,13 @@ release: setup
 
 test: setup
 	$(SWIFT) test
+
+# A real Slurm on this machine: installs slurm-wlm when missing, starts slurmctld and slurmd (one
+# node, loopback ports, pipelines/slurm/test/slurm.conf.in), runs pipelines/slurm/submit.sh over
+# samples/ with 3 shards and the merge, checks the merge equals an unsharded run, stops the daemons.
+# Any binary: LOGBOOK=path pipelines/slurm/test/run.sh
+test-slurm: release
+	LOGBOOK=$(LOGBOOK) MODEL=$(MODEL) SHARDS=3 pipelines/slurm/test/run.sh
 
 # Transcribes the sample pages with the shipped model into out/samples (transcription.csv, review/,
 # manifest.json; a second run skips what is done) and scores the result against their truth.

@@ -110,6 +110,17 @@ public struct PipelineRecord: Codable, Equatable, Sendable {
     public var overrides: [String]
 }
 
+/// Which share of a sharded run a run folder (`DIR/shards/K/`) holds.
+public struct ShardRecord: Codable, Equatable, Sendable {
+    public var index: Int
+    public var count: Int
+    /// Scan files that fell to this shard.
+    public var files: Int
+    /// When the shard's run reached its end (pages done or failed, export written); nil while it
+    /// runs and after a kill, so `logbook merge` refuses a shard that did not finish.
+    public var completed: String?
+}
+
 public struct RunManifest: Codable, Equatable, Sendable {
     public var format = 1
     public var software: String
@@ -125,6 +136,8 @@ public struct RunManifest: Codable, Equatable, Sendable {
     public var pages: [PageRecord]
     /// The run-level export (transcription.csv and review/), whose inputs are every page's readings.
     public var export: StageRecord?
+    /// Set in a shard's run folder (`logbook run --shard K/N`); absent otherwise.
+    public var shard: ShardRecord? = nil
 
     public static let fileName = "manifest.json"
 

@@ -28,8 +28,41 @@ public struct RunRequest: Sendable {
     /// Write `segment-debug.png` for each page segmented.
     public var debug = false
     public var quiet = false
+    /// Process only this share of the scan files, into `folder/shards/<index>/` (`--shard K/N`).
+    public var shard: Shard?
 
     public init(folder: String) { self.folder = folder }
+}
+
+/// One of `count` deterministic shares of a run's scan files (`logbook run --shard K/N`, K from 0,
+/// so Slurm's `--array=0-(N-1)` gives K as `$SLURM_ARRAY_TASK_ID`). The files in the run's stable
+/// order (path; the order ingest uses) are dealt round-robin: file i goes to shard i mod N, with all
+/// its pages (a multi-page TIFF stays whole). Page ids are made from the whole list of files, so
+/// they are the same as in an unsharded run and no two shards share one.
+public struct Shard: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) { self.index = index; self.count = count }
+
+    /// `K/N` with 0 <= K < N.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (0..<count).contains(index) else {
+            throw PipelineError(path: "", problem: "--shard takes K/N with 0 <= K < N (K counts from 0, as $SLURM_ARRAY_TASK_ID with --array=0-(N-1)); got '\(text)'")
+        }
+        self.init(index: index, count: count)
+    }
+
+    public var description: String { "\(index)/\(count)" }
+
+    /// The indices of `files` items that fall to this shard.
+    public func selects(_ fileIndex: Int) -> Bool { fileIndex % count == index }
+
+    /// The shard's run folder inside the run folder `run`.
+    public func folder(run: String) -> String { Shard.folder(run: run, index: index) }
+
+    public static func folder(run: String, index: Int) -> String { (run as NSString).appendingPathComponent("shards/\(index)") }
 }
 
 public struct RunFailure: Sendable, Equatable {
@@ -72,6 +105,8 @@ public final class PipelineRunner {
 
     /// Opens (or starts) the run folder with the pipeline and model the request names.
     public init(_ request: RunRequest) throws {
+        var request = request
+        if let shard = request.shard { request.folder = shard.folder(run: request.folder) }
         self.request = request
         folder = RunFolder(request.folder)
         let previous = FileManager.default.fileExists(atPath: folder.path(RunManifest.fileName))
@@ -121,7 +156,10 @@ public final class PipelineRunner {
             model: ModelRecord(path: modelPath, sha256: modelSum, temperature: temperature),
             scans: request.scans.isEmpty ? (previous?.scans ?? []) : request.scans,
             created: previous?.created ?? now, updated: now, stages: [:], pages: previous?.pages ?? [],
-            export: previous?.export)
+            export: previous?.export,
+            // Marked completed only at the end of the run: a shard killed half-way is not merged.
+            shard: request.shard.map { ShardRecord(index: $0.index, count: $0.count, files: 0, completed: nil) }
+                ?? previous?.shard.map { ShardRecord(index: $0.index, count: $0.count, files: $0.files, completed: nil) })
         for stage in StageName.allCases {
             let values = parameters(stage)
             let lines = values.keys.sorted().map { "\($0)=\(values[$0]!)" }
@@ -165,7 +203,16 @@ public final class PipelineRunner {
         guard !paths.isEmpty else {
             throw PipelineError(path: request.scans.joined(separator: " "), problem: "no scans found (extensions: \(config.ingest.extensions.joined(separator: ", ")))")
         }
-        try process(paths: paths, allowed: Set(StageName.allCases), forced: [], fingerprintFiles: true)
+        // Ids from the whole list, so a shard's pages have the ids of the unsharded run.
+        var ids = IngestStage.pageIDs(for: paths)
+        var mine = paths
+        if let shard = request.shard {
+            let chosen = paths.indices.filter(shard.selects)
+            mine = chosen.map { paths[$0] }
+            ids = chosen.map { ids[$0] }
+            manifest.shard?.files = mine.count
+        }
+        try process(paths: mine, ids: ids, allowed: Set(StageName.allCases), forced: [], fingerprintFiles: true)
         return outcome
     }
 
@@ -177,7 +224,12 @@ public final class PipelineRunner {
         guard !paths.isEmpty else { throw PipelineError(path: request.folder, problem: "the run has no pages") }
         let allowed = Set([stage] + (downstream ? stage.downstream : []))
         forcedFrom = stage
-        try process(paths: paths, allowed: allowed, forced: [stage], fingerprintFiles: stage == .ingest)
+        // The ids the pages have (a shard's come from the whole run's list of files).
+        var firstPage: [String: PageRecord] = [:]
+        for page in manifest.pages where page.pageIndex < (firstPage[page.source]?.pageIndex ?? Int.max) { firstPage[page.source] = page }
+        let computed = IngestStage.pageIDs(for: paths)
+        let ids = paths.indices.map { firstPage[paths[$0]].flatMap { $0.pageIndex == 0 ? $0.id : nil } ?? computed[$0] }
+        try process(paths: paths, ids: ids, allowed: allowed, forced: [stage], fingerprintFiles: stage == .ingest)
         return outcome
     }
 
@@ -193,8 +245,7 @@ public final class PipelineRunner {
         var worked = false
     }
 
-    func process(paths: [String], allowed: Set<StageName>, forced: Set<StageName>, fingerprintFiles: Bool) throws {
-        let ids = IngestStage.pageIDs(for: paths)
+    func process(paths: [String], ids: [String], allowed: Set<StageName>, forced: Set<StageName>, fingerprintFiles: Bool) throws {
         var bySource: [String: [PageRecord]] = [:]
         for page in manifest.pages { bySource[page.source, default: []].append(page) }
         let expected = paths.reduce(0) { $0 + max(1, bySource[$1]?.count ?? 1) }
@@ -285,7 +336,9 @@ public final class PipelineRunner {
         outcome.failures = manifest.pages.compactMap { page in
             page.failure.map { RunFailure(page: page.id, source: page.source, stage: $0.stage, error: $0.error) }
         }
-        manifest.updated = Clock.now()
+        let now = Clock.now()
+        manifest.updated = now
+        manifest.shard?.completed = now
         try manifest.save(runFolder: folder.root)
     }
 

@@ -10,6 +10,10 @@ public enum RunStatus {
         lines.append("  pipeline \(m.pipeline.source)" + (m.pipeline.overrides.isEmpty ? "" : " with " + m.pipeline.overrides.joined(separator: " "))
                      + " (\(m.pipeline.path), sha256 \(m.pipeline.sha256.prefix(12)))")
         lines.append("  model \(m.model.path) (sha256 \(m.model.sha256.prefix(12)), temperature \(m.model.temperature)); \(m.software)")
+        if let shard = m.shard {
+            lines.append("  shard \(shard.index)/\(shard.count) (\(shard.files) scan files): "
+                         + (shard.completed.map { "completed \($0)" } ?? "not finished (running, or killed: run it again)"))
+        }
         lines.append("")
         lines.append(pad("stage", 11) + pad("done", 7) + pad("stale", 7) + pad("failed", 8) + pad("not run", 9) + "seconds")
         for stage in StageName.allCases where stage != .export {

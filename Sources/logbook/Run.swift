@@ -12,7 +12,10 @@ struct Run: ParsableCommand {
             skipped, so a killed run started again finishes the job. A page that cannot be read or segmented is \
             recorded in manifest.json with the reason and skipped; the exit code is then 2 (1 for other errors). \
             Without --pipeline the run's own pipeline.yaml is used when --out already holds a run, else \
-            pipelines/default.yaml.
+            pipelines/default.yaml. \
+            --shard K/N (K from 0 to N-1) processes only the K-th of N shares of the scan files (file i of the \
+            run's stable order goes to shard i mod N, with all its pages) into DIR/shards/K/; run every K, in any \
+            order or at once (a Slurm job array: --shard $SLURM_ARRAY_TASK_ID/N), then logbook merge --run DIR.
             """)
 
     @Argument(help: "Scan files or folders.") var scans: [String]
@@ -23,9 +26,13 @@ struct Run: ParsableCommand {
     @Flag(help: "Stop at the first page that fails.") var strict = false
     @Flag(help: "Also draw pages/<id>/segment-debug.png (grid, cells, digits).") var debug = false
     @Flag(help: "No progress on stderr.") var quiet = false
+    @Option(help: "K/N: only the K-th (from 0) of N shares of the scans, into DIR/shards/K/ (then logbook merge).") var shard: String?
 
     func validate() throws {
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch let error as PipelineError { throw ValidationError(error.problem) }
+        }
         guard !scans.isEmpty else { throw ValidationError("give at least one scan file or folder") }
     }
 
@@ -39,8 +46,9 @@ struct Run: ParsableCommand {
         request.strict = strict
         request.debug = debug
         request.quiet = quiet
+        request.shard = try shard.map { try Shard(parsing: $0) }
         let outcome = try PipelineRunner(request).run()
-        try Run.report(outcome, folder: out)
+        try Run.report(outcome, folder: request.shard?.folder(run: out) ?? out)
     }
 
     /// The end-of-run summary on stdout; exits with 2 when pages failed.
