@@ -51,7 +51,10 @@ public struct TranscriptionTable {
 
     public static func load(runFolder: String) throws -> TranscriptionTable {
         let path = RunFolder(runFolder).path(RunFolder.transcriptionFile)
-        let table = try CSVTable.load(path: path)
+        return try make(table: try CSVTable.load(path: path), path: path)
+    }
+
+    static func make(table: CSVTable, path: String) throws -> TranscriptionTable {
         let page = try table.require("page", path: path), row = try table.require("row", path: path)
         let column = try table.require("column", path: path)
         _ = try table.require("value", path: path)
@@ -132,6 +135,28 @@ public struct CorrectionsLog: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)
+    }
+
+    /// The transcription `text` of a new export with the logged corrections applied again: each
+    /// cell's latest change, where the machine still reads what it read when the person looked
+    /// (a cell read differently since is left for a new review).
+    static func reapply(to text: String, runFolder: String) throws -> String {
+        guard let log = try load(runFolder: runFolder), !log.batches.isEmpty else { return text }
+        var records = CSVTable.parse(text)
+        guard !records.isEmpty else { return text }
+        let header = records.removeFirst()
+        var transcription = try TranscriptionTable.make(table: CSVTable(header: header, rows: records.filter { $0.count == header.count }),
+                                                        path: RunFolder(runFolder).path(RunFolder.transcriptionFile))
+        var applied = false
+        for (key, entry) in log.latest {
+            guard let at = transcription.rowOf[key], transcription.field("value", row: at) == entry.change.machine else { continue }
+            transcription.set("value", row: at, to: entry.change.value)
+            transcription.set("flag", row: at, to: entry.change.flag)
+            transcription.set(TranscriptionTable.machineValueColumn, row: at,
+                              to: entry.change.flag == "corrected" ? entry.change.machine : "")
+            applied = true
+        }
+        return applied ? transcription.text : text
     }
 
     /// The latest change of each cell.

@@ -117,6 +117,10 @@ final class ReviewTests: XCTestCase {
         let again = try PipelineRunner(PipelineFixtures.request(folder: run, scans: [scans], model: model)).run()
         XCTAssertNil(again.ran[.export])
         XCTAssertEqual(try String(contentsOfFile: run + "/transcription.csv", encoding: .utf8), corrected1)
+        // A new export (forced here) applies the logged corrections again.
+        let forced = try PipelineRunner(PipelineFixtures.request(folder: run, scans: [], model: model)).runStage(.export, downstream: false)
+        XCTAssertEqual(forced.ran[.export], 1)
+        XCTAssertEqual(try String(contentsOfFile: run + "/transcription.csv", encoding: .utf8), corrected1)
         // The same file again is stale now: the transcription changed under it.
         XCTAssertThrowsError(try ReviewImport.apply(corrections: file, runFolder: run, reviewer: "ann")) { error in
             XCTAssertTrue("\(error)".contains("stale"), "\(error)")
