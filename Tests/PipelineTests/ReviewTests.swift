@@ -230,4 +230,61 @@ final class ReviewTests: XCTestCase {
             if digit < value.count { XCTAssertEqual(String(Array(value)[digit]), label, "\(fields)") }
         }
     }
+
+    /// The page in a real browser (headless Chromium, skipped when it is not installed): type a
+    /// value, Enter moves to the next cell, Save builds corrections.csv (captured from the Blob
+    /// the page hands to its download link), which then imports.
+    func testReviewPageInHeadlessChromium() throws {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("chromium not installed (apt-get install chromium)")
+        }
+        let (run, _, _, _) = try makeRun()
+        let page = try ReviewExport.export(runFolder: run)
+        let html = try String(contentsOfFile: page.folder + "/index.html", encoding: .utf8)
+        let probe = """
+            <script>
+            window.Blob = class extends Blob { constructor(parts, options) { super(parts, options); document.body.setAttribute('data-saved', parts.join('')); } };
+            const first = document.activeElement;
+            first.value = '42.5'; first.dispatchEvent(new Event('input'));
+            first.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+            document.body.setAttribute('data-first', first.dataset.key);
+            document.body.setAttribute('data-next', document.activeElement.dataset.key || 'none');
+            document.body.setAttribute('data-progress', document.getElementById('progress').textContent);
+            document.getElementById('save').click();
+            </script></body>
+            """
+        try html.replacingOccurrences(of: "</body>", with: probe).write(toFile: page.folder + "/probe.html", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + page.folder + "/probe.html"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        func attribute(_ name: String) -> String? {
+            guard let start = dom.range(of: name + "=\""), let end = dom[start.upperBound...].firstIndex(of: "\"") else { return nil }
+            return String(dom[start.upperBound..<end]).replacingOccurrences(of: "&quot;", with: "\"")
+                .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+        }
+        let review = try CSVTable.load(path: page.folder + "/review.csv")
+        XCTAssertEqual(attribute("data-progress"), "1 / \(review.rows.count) reviewed")
+        let first = try XCTUnwrap(attribute("data-first"), dom)
+        XCTAssertNotEqual(attribute("data-next"), first)
+        // Least sure first: the focused cell is the review list's least confident.
+        let confidence = review.column("confidence")!
+        let least = review.rows.min { Double($0[confidence])! < Double($1[confidence])! }!
+        XCTAssertEqual(first, "\(least[2])|\(least[3])|\(least[4])")
+        let saved = try XCTUnwrap(attribute("data-saved"))
+        let lines = saved.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, saved)
+        XCTAssertEqual(lines[1], [page.identity.runID, page.identity.transcription, least[2], least[3], least[4], least[6], "42.5"].joined(separator: ","))
+        try saved.write(toFile: run + "/../corrections.csv", atomically: true, encoding: .utf8)
+        let result = try ReviewImport.apply(corrections: run + "/../corrections.csv", runFolder: run, reviewer: "browser")
+        XCTAssertEqual(result.corrected + result.confirmed, 1)
+        let transcription = try TranscriptionTable.load(runFolder: run)
+        let at = try XCTUnwrap(transcription.rowOf[CellKey(page: least[2], row: Int(least[3])!, column: Int(least[4])!)])
+        XCTAssertEqual(transcription.field("value", row: at), "42.5")
+    }
 }
