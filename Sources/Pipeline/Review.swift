@@ -76,7 +76,9 @@ public struct TranscriptionTable {
             table.header.append(name)
             for index in table.rows.indices { table.rows[index].append("") }
         }
-        table.rows[row][table.column(name)!] = value
+        let column = table.column(name)!
+        if table.rows[row].count <= column { table.rows[row] += Array(repeating: "", count: column + 1 - table.rows[row].count) }
+        table.rows[row][column] = value
     }
 
     public var text: String {

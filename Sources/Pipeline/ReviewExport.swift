@@ -97,7 +97,10 @@ public enum ReviewExport {
                     item.cellImage, item.contextImage, item.reading].map(SyntheticPages.csvField).joined(separator: ",") + "\n"
         }
         try AtomicFile.write(csv, to: staging + "/review.csv")
-        try AtomicFile.write(try ReviewPage.html(items: items, identity: identity, title: manifest.scans.joined(separator: " ")),
+        // Digits below the run's review threshold are marked on the page.
+        let threshold = (try? PipelineConfig.load(path: folder.path(RunFolder.pipelineFile)))?.classify.reviewThreshold ?? 0.9
+        try AtomicFile.write(try ReviewPage.html(items: items, identity: identity, title: manifest.scans.joined(separator: " "),
+                                                 threshold: threshold),
                              to: staging + "/index.html")
         let old = target + ".old-\(getpid())"
         if FileManager.default.fileExists(atPath: target) { try FileManager.default.moveItem(atPath: target, toPath: old) }

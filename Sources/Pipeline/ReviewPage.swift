@@ -7,14 +7,16 @@ import Foundation
 // corrections.csv" downloads the reviewed cells through a Blob link.
 
 enum ReviewPage {
-    static func html(items: [ReviewItem], identity: ReviewIdentity, title: String) throws -> String {
+    static func html(items: [ReviewItem], identity: ReviewIdentity, title: String, threshold: Double) throws -> String {
         struct Payload: Encodable {
             var run_id: String
             var transcription_sha256: String
+            var review_threshold: Double
             var items: [ReviewItem]
         }
         // JSONEncoder escapes "/" as "\/", so no "</script>" can end the script early.
         let json = String(decoding: try JSONEncoder().encode(Payload(run_id: identity.runID, transcription_sha256: identity.transcription,
+                                                                     review_threshold: threshold,
                                                                      items: items)), as: UTF8.self)
         return template.replacingOccurrences(of: "/*DATA*/", with: json)
             .replacingOccurrences(of: "<!--TITLE-->", with: escape(title))
@@ -95,7 +97,7 @@ function card(it) {
   const digits = document.createElement('div'); digits.className = 'digits';
   const confidences = it.digit_confidences ? it.digit_confidences.split(' ') : [];
   const reading = it.reading.replace('.', '').replace('-', '');
-  confidences.forEach((p, i) => { const s = document.createElement('span'); s.textContent = (reading[i] || '?') + ' ' + Number(p).toFixed(2); if (Number(p) < 0.9) s.className = 'low'; digits.appendChild(s); });
+  confidences.forEach((p, i) => { const s = document.createElement('span'); s.textContent = (reading[i] || '?') + ' ' + Number(p).toFixed(2); if (Number(p) < DATA.review_threshold) s.className = 'low'; digits.appendChild(s); });
   left.appendChild(digits);
   const alts = document.createElement('div'); alts.className = 'alts';
   alts.textContent = it.alternatives ? 'alternatives: ' + it.alternatives : 'no digits read';
