@@ -123,6 +123,8 @@ public enum ExportStage {
             try? FileManager.default.removeItem(atPath: folder.path(old))
             outputs[RunFolder.reviewFolder + "/review.csv"] = SHA256.hex(reviewText)
         }
+        // Corrections imported by `logbook review import` outlive a new export.
+        text = try CorrectionsLog.reapply(to: text, runFolder: folder.root)
         try AtomicFile.write(text, to: folder.path(RunFolder.transcriptionFile))
         outputs[RunFolder.transcriptionFile] = SHA256.hex(text)
         let cells = finished.reduce(0) { $0 + (Int($1.record(.segment)?.info?["cells"] ?? "0") ?? 0) }

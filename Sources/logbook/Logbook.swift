@@ -7,7 +7,8 @@ struct Logbook: ParsableCommand {
         commandName: "logbook",
         abstract: "Transcribe handwritten archival weather logbooks into checked data.",
         subcommands: [Train.self, Evaluate.self, Synth.self, EvaluateCells.self, Convert.self, Bench.self, Calibrate.self,
-                      Run.self, Merge.self, StageCommand.self, Status.self, Score.self, Harvest.self, TrainCells.self])
+                      Run.self, Merge.self, StageCommand.self, Status.self, Score.self, Harvest.self, TrainCells.self,
+                      Review.self, Export.self])
 }
 
 /// Options every compute-heavy command shares.

@@ -1,0 +1,181 @@
+import Foundation
+
+// `logbook export`: the run's transcription in other shapes. JSON carries full provenance per
+// value (scan and its sha256, page, cell box, model and pipeline sha256, confidence, the
+// correction if a person made one); SEF (Station Exchange Format 1.0.0, the C3S data-rescue
+// format) gives one tab-separated file per variable, with the station's metadata in the header,
+// for the columns mapped to variables.
+
+public struct ProvenancedValue: Codable, Equatable, Sendable {
+    public struct Correction: Codable, Equatable, Sendable {
+        public var machineValue: String
+        public var flag: String
+        public var reviewer: String
+        public var imported: String
+        public var file: String
+        public var fileSHA256: String
+
+        enum CodingKeys: String, CodingKey {
+            case machineValue = "machine_value", flag, reviewer, imported, file, fileSHA256 = "file_sha256"
+        }
+    }
+
+    public var page: String
+    public var source: String
+    public var sourceSHA256: String
+    public var pageIndex: Int
+    public var row: Int
+    public var column: Int
+    public var columnName: String
+    public var value: String
+    public var flag: String
+    public var confidence: Double?
+    public var digitConfidences: [Double]
+    /// x, y, width, height on the scan.
+    public var box: [Int]
+    public var correction: Correction?
+
+    enum CodingKeys: String, CodingKey {
+        case page, source, sourceSHA256 = "source_sha256", pageIndex = "page_index", row, column
+        case columnName = "column_name", value, flag, confidence, digitConfidences = "digit_confidences", box, correction
+    }
+}
+
+public struct ProvenancedExport: Codable, Equatable, Sendable {
+    public var runID: String
+    public var software: String
+    public var exported: String
+    public var transcriptionSHA256: String
+    public var pipeline: PipelineRecord
+    public var model: ModelRecord
+    public var values: [ProvenancedValue]
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", software, exported, transcriptionSHA256 = "transcription_sha256", pipeline, model, values
+    }
+}
+
+/// What SEF needs and a run does not know: the station, when each page was written, and which
+/// columns hold which variable.
+public struct SEFOptions: Sendable {
+    public struct Variable: Sendable, Equatable {
+        /// A column name (from the table hints) or number.
+        public var column: String
+        /// SEF variable code (ta, p, rh, w, ...) and units (C, hPa, %, ...).
+        public var code: String
+        public var units: String
+    }
+
+    public var id: String
+    public var name = ""
+    public var latitude = "NA"
+    public var longitude = "NA"
+    public var altitude = "NA"
+    public var source = ""
+    public var link = ""
+    public var variables: [Variable] = []
+    /// Year and month of each page, by page id; pages not listed follow `start` one month per
+    /// page in run order.
+    public var pageMonths: [String: (year: Int, month: Int)] = [:]
+    public var start: (year: Int, month: Int)?
+    /// Day of the month = row + `dayOffset` (row 0 is the first data row of a page).
+    public var dayOffset = 1
+    public var hour = "NA"
+
+    public init(id: String) { self.id = id }
+
+    /// "COLUMN=CODE:UNITS", e.g. "temperature=ta:C".
+    public static func variable(_ text: String) throws -> Variable {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        let right = parts.count == 2 ? parts[1].split(separator: ":", maxSplits: 1).map(String.init) : []
+        guard parts.count == 2, right.count == 2, !parts[0].isEmpty, !right[0].isEmpty else {
+            throw PipelineError(path: "", problem: "variable '\(text)': expected COLUMN=CODE:UNITS, e.g. temperature=ta:C")
+        }
+        return Variable(column: parts[0], code: right[0], units: right[1])
+    }
+
+    /// "YYYY-MM".
+    public static func month(_ text: String) throws -> (year: Int, month: Int) {
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2, (1...12).contains(parts[1]) else {
+            throw PipelineError(path: "", problem: "month '\(text)': expected YYYY-MM")
+        }
+        return (parts[0], parts[1])
+    }
+}
+
+public enum RunExport {
+    public static func provenance(runFolder: String) throws -> ProvenancedExport {
+        let (identity, manifest) = try ReviewIdentity.of(runFolder: runFolder)
+        let transcription = try TranscriptionTable.load(runFolder: runFolder)
+        let corrections = try CorrectionsLog.load(runFolder: runFolder)?.latest ?? [:]
+        let values = transcription.table.rows.indices.map { row -> ProvenancedValue in
+            func field(_ name: String) -> String { transcription.field(name, row: row) }
+            let key = CellKey(page: field("page"), row: Int(field("row")) ?? -1, column: Int(field("column")) ?? -1)
+            let page = manifest.page(id: key.page)
+            var correction: ProvenancedValue.Correction?
+            if let (change, batch) = corrections[key].map({ ($0.change, $0.batch) }), field("flag") == change.flag, field("value") == change.value {
+                correction = .init(machineValue: change.machine, flag: change.flag, reviewer: batch.reviewer,
+                                   imported: batch.imported, file: batch.file, fileSHA256: batch.fileSHA256)
+            }
+            return ProvenancedValue(
+                page: key.page, source: page?.source ?? field("source"), sourceSHA256: page?.sha256 ?? "",
+                pageIndex: page?.pageIndex ?? Int(field("page_index")) ?? 0, row: key.row, column: key.column,
+                columnName: field("column_name"), value: field("value"), flag: field("flag"),
+                confidence: Double(field("confidence")),
+                digitConfidences: field("digit_confidences").split(separator: " ").compactMap { Double($0) },
+                box: ["cell_x", "cell_y", "cell_width", "cell_height"].map { Int(field($0)) ?? 0 }, correction: correction)
+        }
+        return ProvenancedExport(runID: identity.runID, software: manifest.software, exported: Clock.now(),
+                                 transcriptionSHA256: identity.transcription, pipeline: manifest.pipeline,
+                                 model: manifest.model, values: values)
+    }
+
+    public static func json(runFolder: String) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(try provenance(runFolder: runFolder))
+    }
+
+    /// One SEF file per variable: file name -> text. Empty, unreadable and not-a-number cells are
+    /// left out; corrected and confirmed ones say so in the observation's Meta.
+    public static func sef(runFolder: String, options: SEFOptions) throws -> [String: String] {
+        guard !options.variables.isEmpty else {
+            throw PipelineError(path: runFolder, problem: "SEF needs at least one --variable COLUMN=CODE:UNITS")
+        }
+        let export = try provenance(runFolder: runFolder)
+        let pageOrder = Array(NSOrderedSet(array: export.values.map(\.page))) as! [String]
+        func month(of page: String) throws -> (year: Int, month: Int) {
+            if let given = options.pageMonths[page] { return given }
+            guard let start = options.start, let index = pageOrder.firstIndex(of: page) else {
+                throw PipelineError(path: runFolder, problem: "no month for page \(page): give --start YYYY-MM or --page-month \(page)=YYYY-MM")
+            }
+            let months = start.year * 12 + start.month - 1 + index
+            return (months / 12, months % 12 + 1)
+        }
+        var files: [String: String] = [:]
+        for variable in options.variables {
+            let values = export.values.filter { $0.columnName == variable.column || String($0.column) == variable.column }
+            guard !values.isEmpty else {
+                throw PipelineError(path: runFolder, problem: "no column '\(variable.column)' in the transcription")
+            }
+            let header: [(String, String)] = [
+                ("SEF", "1.0.0"), ("ID", options.id), ("Name", options.name), ("Lat", options.latitude),
+                ("Lon", options.longitude), ("Alt", options.altitude), ("Source", options.source), ("Link", options.link),
+                ("Vbl", variable.code), ("Stat", "point"), ("Units", variable.units),
+                ("Meta", "run=\(export.runID)|model_sha256=\(export.model.sha256)|column=\(variable.column)"),
+            ]
+            var text = header.map { "\($0.0)\t\($0.1)" }.joined(separator: "\n") + "\n"
+            text += ["Year", "Month", "Day", "Hour", "Minute", "Period", "Value", "Meta"].joined(separator: "\t") + "\n"
+            for value in values where ReviewText.isNumber(value.value) && value.flag != "unreadable" {
+                let (year, month) = try month(of: value.page)
+                var meta = "page=\(value.page)|row=\(value.row)|flag=\(value.flag)"
+                if let correction = value.correction, correction.flag == "corrected" { meta += "|orig=\(correction.machineValue)" }
+                text += [String(year), String(month), String(value.row + options.dayOffset), options.hour,
+                         options.hour == "NA" ? "NA" : "00", "0", value.value, meta].joined(separator: "\t") + "\n"
+            }
+            files["\(ReviewExport.safeName(options.id))_\(ReviewExport.safeName(variable.code)).tsv"] = text
+        }
+        return files
+    }
+}

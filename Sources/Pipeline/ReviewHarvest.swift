@@ -1,0 +1,59 @@
+import Foundation
+import Imaging
+import Recognition
+
+// `logbook review harvest`: the run's cells a person corrected or confirmed, and those the
+// machine read surely, become labelled digit images for fine-tuning, through the archival
+// harvest (`ArchivalCells.harvest`): cell crops (as the whole-cell reader sees them) are written
+// to OUT/cells with a truth list, then cut into digits that line up one to one with the value.
+
+public struct ReviewHarvestResult: Sendable {
+    public var cells: Int
+    public var corrected: Int
+    public var report: HarvestReport
+}
+
+public enum ReviewHarvest {
+    /// Cells worth learning from: reviewed by a person, or read `ok` at least this sure.
+    static func isTrusted(flag: String, confidence: Double, value: String, minConfidence: Double) -> Bool {
+        guard ReviewText.isNumber(value) else { return false }
+        return flag == "corrected" || flag == "confirmed" || (flag == "ok" && confidence >= minConfidence)
+    }
+
+    public static func harvest(runFolder: String, out: String, minConfidence: Double = 0.99) throws -> ReviewHarvestResult {
+        let manifest = try RunManifest.load(runFolder: runFolder)
+        let transcription = try TranscriptionTable.load(runFolder: runFolder)
+        let folder = RunFolder(runFolder)
+        try FileManager.default.createDirectory(atPath: out + "/cells", withIntermediateDirectories: true)
+        var truth: [CellTruth] = []
+        var corrected = 0
+        var pages: [String: (binary: GrayImage, segmented: SegmentedPage)] = [:]
+        for row in transcription.table.rows.indices {
+            func field(_ name: String) -> String { transcription.field(name, row: row) }
+            let value = field("value"), flag = field("flag")
+            guard isTrusted(flag: flag, confidence: Double(field("confidence")) ?? 0, value: value, minConfidence: minConfidence),
+                  let r = Int(field("row")), let c = Int(field("column")), let record = manifest.page(id: field("page")) else { continue }
+            if pages[record.id] == nil {
+                pages[record.id] = (try BinarizeStage.load(record: record, folder: folder).image, try SegmentStage.load(record: record, folder: folder))
+            }
+            let (binary, segmented) = pages[record.id]!
+            guard let cell = segmented.cells.first(where: { $0.row == r && $0.column == c }) else { continue }
+            let path = out + "/cells/\(ReviewExport.safeName(record.id))-r\(r)-c\(c).png"
+            try writePNG(ClassifyStage.inkCrop(ExportStage.crop(binary, corners: cell.corners, margin: 0)), to: path)
+            truth.append(CellTruth(imagePath: path, value: value, station: record.id,
+                                   extra: ["row": String(r), "column": String(c), "flag": flag]))
+            if flag == "corrected" { corrected += 1 }
+        }
+        var lines = ["image,value,station,row,column,flag"]
+        for cell in truth {
+            lines.append([(cell.imagePath as NSString).lastPathComponent, cell.value, cell.station, cell.extra["row"]!,
+                          cell.extra["column"]!, cell.extra["flag"]!].map(SyntheticPages.csvField).joined(separator: ","))
+        }
+        try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: out + "/cells/truth.csv")
+        guard !truth.isEmpty else {
+            throw PipelineError(path: runFolder, problem: "no corrected, confirmed or surely read cells to harvest")
+        }
+        let report = try ArchivalCells.harvest(truth: truth, into: out)
+        return ReviewHarvestResult(cells: truth.count, corrected: corrected, report: report)
+    }
+}
