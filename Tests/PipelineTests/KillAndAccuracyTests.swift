@@ -78,6 +78,58 @@ final class KillAndAccuracyTests: XCTestCase {
         XCTAssertEqual(PipelineFixtures.files(under: root + "/killed").filter { $0.contains(".tmp") || $0.contains(".new-") }, [])
     }
 
+    /// A shard killed mid-run and started again finishes without redoing its finished pages, and
+    /// the merge of the shards equals a run left alone.
+    func testKilledShardFinishesWhenStartedAgainAndMergesLikeAWholeRun() throws {
+        guard Self.executable != nil else {
+            return XCTFail("the logbook executable was not found beside \(CommandLine.arguments[0])")
+        }
+        let root = PipelineFixtures.temporaryFolder(self, "kill-shard")
+        try PipelineFixtures.writePages(PipelineFixtures.pageOptions(pages: 8, seed: 23), to: root + "/scans")
+        try FileManager.default.removeItem(atPath: root + "/scans/truth.csv")
+        let model = try PipelineFixtures.tinyModel(in: root)
+        func arguments(_ out: String, _ extra: [String] = []) -> [String] {
+            ["run", root + "/scans", "--out", out, "--model", model, "--jobs", "1", "--quiet"] + extra
+        }
+        let whole = try launch(arguments(root + "/whole"))
+        whole.waitUntilExit()
+        XCTAssertEqual(whole.terminationStatus, 0)
+
+        let shardFolder = root + "/sharded/shards/0"
+        let killed = try launch(arguments(root + "/sharded", ["--shard", "0/2"]))
+        let deadline = Date().addingTimeInterval(120)
+        while killed.isRunning && Date() < deadline {
+            if let saved = try? RunManifest.load(runFolder: shardFolder), saved.pages.contains(where: \.isComplete) { break }
+            usleep(20_000)
+        }
+        XCTAssertTrue(killed.isRunning, "the shard finished before it could be killed")
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        let partial = try RunManifest.load(runFolder: shardFolder)
+        let done = partial.pages.filter(\.isComplete)
+        XCTAssertGreaterThan(done.count, 0)
+        XCTAssertLessThan(done.count, 4, "shard 0 of 2 holds 4 of the 8 pages")
+
+        // Merging now names the unfinished shard; re-running it and the other shard finishes the job.
+        let early = try launch(["merge", "--run", root + "/sharded"])
+        early.waitUntilExit()
+        XCTAssertNotEqual(early.terminationStatus, 0)
+        for shard in ["0/2", "1/2"] {
+            let run = try launch(arguments(root + "/sharded", ["--shard", shard]))
+            run.waitUntilExit()
+            XCTAssertEqual(run.terminationStatus, 0, shard)
+        }
+        let resumed = try RunManifest.load(runFolder: shardFolder)
+        for page in done {
+            XCTAssertEqual(resumed.page(id: page.id)?.record(.classify)?.finished, page.record(.classify)?.finished, page.id)
+        }
+        let merge = try launch(["merge", "--run", root + "/sharded"])
+        merge.waitUntilExit()
+        XCTAssertEqual(merge.terminationStatus, 0)
+        XCTAssertEqual(try String(contentsOfFile: root + "/sharded/transcription.csv", encoding: .utf8),
+                       try String(contentsOfFile: root + "/whole/transcription.csv", encoding: .utf8))
+    }
+
     func testFailedPagesGiveExitCodeTwo() throws {
         guard Self.executable != nil else { return XCTFail("the logbook executable was not found") }
         let root = PipelineFixtures.temporaryFolder(self, "exit")
