@@ -12,7 +12,7 @@ THREADS ?= 2
 EPOCHS ?= 20
 SEED ?= 1
 
-.PHONY: setup build release test test-slurm run train train-cells train-compare evaluate bench clean
+.PHONY: setup setup-browser build release test test-slurm run train train-cells train-compare evaluate bench clean
 
 # Installs the Debian packages the build needs, only those missing.
 setup:
@@ -29,7 +29,14 @@ build: setup
 release: setup
 	$(SWIFT) build $(RELEASE_FLAGS) --product logbook
 
-test: setup
+# The review page's test drives a real headless browser: Debian's chromium, installed when missing.
+setup-browser:
+	@dpkg -s chromium >/dev/null 2>&1 || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "installing: chromium (for the review page test)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: setup setup-browser
 	$(SWIFT) test
 
 # A real Slurm on this machine: installs slurm-wlm when missing, starts slurmctld and slurmd (one
