@@ -214,6 +214,31 @@ public struct CheckParameters: Codable, Equatable, Sendable {
     }
 }
 
+/// How `logbook export --format sef` maps the table to Station Exchange Format files; command-line
+/// options override these.
+public struct SEFParameters: Codable, Equatable, Sendable {
+    public var station = ""
+    public var name = ""
+    public var latitude = "NA"
+    public var longitude = "NA"
+    public var altitude = "NA"
+    public var source = ""
+    /// `COLUMN=CODE:UNITS` (column number or name), e.g. `3=ta:C`.
+    public var variables: [String] = []
+    /// Year and month of the first page, YYYY-MM (pages are months, in run order).
+    public var start = ""
+    /// Day of month = row + this.
+    public var dayOffset = 1
+    /// Observation hour, when the columns have one ("NA": none).
+    public var hour = "NA"
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case station, name, latitude, longitude, altitude, source, variables, start, dayOffset = "day_offset", hour
+    }
+}
+
 public struct ExportParameters: Codable, Equatable, Sendable {
     /// Write `review/` (PNGs of doubtful digits and their cells, and review.csv).
     public var review = true
@@ -239,11 +264,12 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
     public var classify = ClassifyParameters()
     public var checks = CheckParameters()
     public var export = ExportParameters()
+    public var sef = SEFParameters()
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case reader, cellModel = "cell_model", ingest, binarize, segment, table, classify, checks, export
+        case reader, cellModel = "cell_model", ingest, binarize, segment, table, classify, checks, export, sef
     }
 
     public static let readers = ["segment", "sequence", "both"]

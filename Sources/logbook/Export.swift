@@ -18,24 +18,46 @@ struct Export: ParsableCommand {
     @OptionGroup var folder: RunFolderOption
     @Option(help: "csv, json or sef.") var format: Format
     @Option(help: "Output file (csv, json; default: stdout) or folder (sef).") var out: String?
+    // SEF: each option overrides the run's pipeline file (its `sef:` section).
     @Option(help: "SEF: station id.") var station: String?
-    @Option(help: "SEF: station name.") var name: String = ""
-    @Option(help: "SEF: latitude.") var lat: String = "NA"
-    @Option(help: "SEF: longitude.") var lon: String = "NA"
-    @Option(help: "SEF: altitude (m).") var alt: String = "NA"
-    @Option(help: "SEF: source (archive, volume).") var source: String = ""
+    @Option(help: "SEF: station name.") var name: String?
+    @Option(help: "SEF: latitude.") var lat: String?
+    @Option(help: "SEF: longitude.") var lon: String?
+    @Option(help: "SEF: altitude (m).") var alt: String?
+    @Option(help: "SEF: source (archive, volume).") var source: String?
     @Option(help: "SEF: COLUMN=CODE:UNITS (repeat).") var variable: [String] = []
     @Option(help: "SEF: year and month of the first page (YYYY-MM).") var start: String?
     @Option(help: "SEF: PAGE=YYYY-MM for one page (repeat).") var pageMonth: [String] = []
-    @Option(help: "SEF: day of month = row + this.") var dayOffset: Int = 1
+    @Option(help: "SEF: day of month = row + this.") var dayOffset: Int?
     @Option(help: "SEF: observation hour (0-23), if the column has one.") var hour: Int?
 
     func validate() throws {
         if format == .sef {
-            guard station != nil else { throw ValidationError("--format sef needs --station") }
-            guard !variable.isEmpty else { throw ValidationError("--format sef needs --variable COLUMN=CODE:UNITS") }
             guard out != nil else { throw ValidationError("--format sef needs --out FOLDER") }
         }
+    }
+
+    /// The run's pipeline file's `sef:` section, overridden by the options given.
+    func sefParameters() throws -> SEFParameters {
+        let file = RunFolder(folder.run).path(RunFolder.pipelineFile)
+        var sef = FileManager.default.fileExists(atPath: file) ? try PipelineConfig.load(path: file).sef : SEFParameters()
+        if let station { sef.station = station }
+        if let name { sef.name = name }
+        if let lat { sef.latitude = lat }
+        if let lon { sef.longitude = lon }
+        if let alt { sef.altitude = alt }
+        if let source { sef.source = source }
+        if !variable.isEmpty { sef.variables = variable }
+        if let start { sef.start = start }
+        if let dayOffset { sef.dayOffset = dayOffset }
+        if let hour { sef.hour = String(hour) }
+        guard !sef.station.isEmpty else {
+            throw ValidationError("--format sef needs a station: --station or sef.station in \(file)")
+        }
+        guard !sef.variables.isEmpty else {
+            throw ValidationError("--format sef needs variables: --variable COLUMN=CODE:UNITS or sef.variables in \(file)")
+        }
+        return sef
     }
 
     func run() throws {
@@ -46,12 +68,13 @@ struct Export: ParsableCommand {
         case .json:
             try write(try RunExport.json(runFolder: folder.run))
         case .sef:
-            var options = SEFOptions(id: station!)
-            options.name = name; options.latitude = lat; options.longitude = lon; options.altitude = alt
-            options.source = source; options.dayOffset = dayOffset
-            options.hour = hour.map(String.init) ?? "NA"
-            options.variables = try variable.map(SEFOptions.variable)
-            options.start = try start.map(SEFOptions.month)
+            let sef = try sefParameters()
+            var options = SEFOptions(id: sef.station)
+            options.name = sef.name; options.latitude = sef.latitude; options.longitude = sef.longitude
+            options.altitude = sef.altitude; options.source = sef.source; options.dayOffset = sef.dayOffset
+            options.hour = sef.hour
+            options.variables = try sef.variables.map(SEFOptions.variable)
+            options.start = sef.start.isEmpty ? nil : try SEFOptions.month(sef.start)
             for item in pageMonth {
                 let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { throw ValidationError("--page-month \(item): expected PAGE=YYYY-MM") }

@@ -13,6 +13,25 @@ final class PipelineConfigTests: XCTestCase {
         XCTAssertEqual(noaa.table.hint(column: 6), ColumnHint(column: 6, name: "Hum.", decimals: 0))
     }
 
+    func testSEFSectionMapsColumnsToVariables() throws {
+        let config = try PipelineConfig.load(yaml: """
+            sef:
+              station: CD-203
+              name: Yangambi
+              latitude: "0.82"
+              variables: ["1=Tx:C", "2=Tn:C"]
+              start: 1969-05
+              day_offset: 0
+            """, path: "sef.yaml")
+        XCTAssertEqual(config.sef.station, "CD-203")
+        XCTAssertEqual(config.sef.variables, ["1=Tx:C", "2=Tn:C"])
+        XCTAssertEqual(config.sef.start, "1969-05")
+        XCTAssertEqual(config.sef.dayOffset, 0)
+        XCTAssertEqual(config.sef.longitude, "NA", "keys left out keep their defaults")
+        XCTAssertEqual(config.binarize, PipelineConfig().binarize)
+        XCTAssertThrowsError(try PipelineConfig.load(yaml: "sef:\n  stations: x\n", path: "typo.yaml"))
+    }
+
     func testPartialFileKeepsDefaultsAndOverridesApplyInOrder() throws {
         let config = try PipelineConfig.load(yaml: "binarize:\n  method: otsu\ntable:\n  decimals: 1\n", path: "p.yaml",
                                              overrides: ["classify.review_threshold=0.8", "table.numeric_columns=[2, 3]",
