@@ -57,74 +57,6 @@ public struct CRNNConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// Max pooling over non-overlapping (kH, kW) windows, stride = window, no padding (PyTorch's
-/// MaxPool2d((kH, kW))); trailing rows or columns that fill no window are dropped.
-public final class WindowMaxPool2D: Layer {
-    public let windowHeight: Int
-    public let windowWidth: Int
-    // argmax: (N, C, outH, outW), flat index into the input plane
-    private var argmax: [Int32] = []
-    private var inputShape: [Int] = []
-
-    public init(windowHeight: Int, windowWidth: Int) {
-        self.windowHeight = windowHeight
-        self.windowWidth = windowWidth
-    }
-
-    public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        precondition(input.rank == 4, "WindowMaxPool2D: input \(input.shape) is not (N, C, H, W)")
-        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let (kh, kw) = (windowHeight, windowWidth)
-        let (oh, ow) = (h / kh, w / kw)
-        var output = [Float](repeating: 0, count: n * c * oh * ow)
-        var indices = [Int32](repeating: 0, count: training ? n * c * oh * ow : 0)
-        input.data.withUnsafeBufferPointer { xb in
-            output.withUnsafeMutableBufferPointer { yb in
-                indices.withUnsafeMutableBufferPointer { ib in
-                    // An empty array's buffer may still have a base address: test `training`, not nil.
-                    let x = xb.baseAddress!, y = yb.baseAddress!, idx = training ? ib.baseAddress : nil
-                    parallelFor(n * c, minimumPerThread: 16) { plane in
-                        let src = x + plane * h * w
-                        let dst = plane * oh * ow
-                        for oy in 0..<oh {
-                            for ox in 0..<ow {
-                                var best = -Float.infinity, bestIndex = oy * kh * w + ox * kw
-                                for yy in (oy * kh)..<(oy * kh + kh) {
-                                    for xx in (ox * kw)..<(ox * kw + kw) where src[yy * w + xx] > best {
-                                        best = src[yy * w + xx]
-                                        bestIndex = yy * w + xx
-                                    }
-                                }
-                                y[dst + oy * ow + ox] = best
-                                idx?[dst + oy * ow + ox] = Int32(bestIndex)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if training {
-            argmax = indices
-            inputShape = input.shape
-        }
-        return Tensor(shape: [n, c, oh, ow], data: output)
-    }
-
-    public func backward(_ gradOutput: Tensor) -> Tensor {
-        let planeIn = inputShape[2] * inputShape[3]
-        let planeOut = gradOutput.shape[2] * gradOutput.shape[3]
-        let planes = inputShape[0] * inputShape[1]
-        var dx = [Float](repeating: 0, count: planes * planeIn)
-        for plane in 0..<planes {
-            for j in 0..<planeOut {
-                dx[plane * planeIn + Int(argmax[plane * planeOut + j])] += gradOutput.data[plane * planeOut + j]
-            }
-        }
-        argmax = []
-        return Tensor(shape: inputShape, data: dx)
-    }
-}
-
 /// CRNN: [3x3 conv (no bias), batch norm, ReLU, max pool] per entry of `convChannels`; the final
 /// (N, C, H, W) map read column by column as (N, W, C*H); an LSTM (plus a reversed one when
 /// bidirectional) over the columns; `fc` maps every step to class logits.
@@ -139,7 +71,7 @@ public final class CRNN: Layer {
     let convs: [Conv2D]
     let norms: [BatchNorm]
     let relus: [ReLU]
-    let pools: [WindowMaxPool2D?]
+    let pools: [MaxPool2D?]
     let forwardLSTM: LSTM
     let backwardLSTM: LSTM?
     let fc: Linear
@@ -149,13 +81,13 @@ public final class CRNN: Layer {
         precondition(config.problem == nil, "CRNN: \(config.problem!)")
         self.config = config
         var rng = RandomGenerator(seed: seed)
-        var convs: [Conv2D] = [], norms: [BatchNorm] = [], pools: [WindowMaxPool2D?] = []
+        var convs: [Conv2D] = [], norms: [BatchNorm] = [], pools: [MaxPool2D?] = []
         var inChannels = 1
         for (channels, pool) in zip(config.convChannels, config.pools) {
             convs.append(Conv2D(inChannels: inChannels, outChannels: channels, kernelSize: 3, stride: 1, padding: 1,
                                 bias: false, rng: &rng))
             norms.append(BatchNorm(channels: channels))
-            pools.append(pool == [1, 1] ? nil : WindowMaxPool2D(windowHeight: pool[0], windowWidth: pool[1]))
+            pools.append(pool == [1, 1] ? nil : MaxPool2D(kernelHeight: pool[0], kernelWidth: pool[1]))
             inChannels = channels
         }
         self.convs = convs

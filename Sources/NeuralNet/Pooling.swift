@@ -1,26 +1,33 @@
-/// Max pooling over square windows (PyTorch's MaxPool2d; padding counts as -infinity).
+/// Max pooling (PyTorch's MaxPool2d; padding counts as -infinity). Windows may be rectangular:
+/// the CRNN pools (2, 1) to shrink the height and keep the width as time steps.
 public final class MaxPool2D: Layer {
-    public let kernelSize: Int
-    public let stride: Int
+    public let kernelHeight: Int, kernelWidth: Int
+    public let strideHeight: Int, strideWidth: Int
     public let padding: Int
     // argmax: (N, C, outH, outW), flat index into the input plane of each output's maximum
     private var argmax: [Int32] = []
     private var inputShape: [Int] = []
 
     public init(kernelSize: Int, stride: Int, padding: Int = 0) {
-        self.kernelSize = kernelSize
-        self.stride = stride
+        (kernelHeight, kernelWidth, strideHeight, strideWidth) = (kernelSize, kernelSize, stride, stride)
         self.padding = padding
+    }
+
+    /// Non-overlapping (kH, kW) windows, stride = window, no padding (MaxPool2d((kH, kW))):
+    /// trailing rows or columns that fill no window are dropped.
+    public init(kernelHeight: Int, kernelWidth: Int) {
+        (self.kernelHeight, self.kernelWidth, strideHeight, strideWidth) = (kernelHeight, kernelWidth, kernelHeight, kernelWidth)
+        padding = 0
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.rank == 4, "MaxPool2D: input \(input.shape) is not (N, C, H, W)")
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let oh = (h + 2 * padding - kernelSize) / stride + 1
-        let ow = (w + 2 * padding - kernelSize) / stride + 1
+        let oh = (h + 2 * padding - kernelHeight) / strideHeight + 1
+        let ow = (w + 2 * padding - kernelWidth) / strideWidth + 1
         var output = [Float](repeating: 0, count: n * c * oh * ow)
         var indices = [Int32](repeating: 0, count: n * c * oh * ow)
-        let k = kernelSize, s = stride, p = padding
+        let (kh, kw, sh, sw, p) = (kernelHeight, kernelWidth, strideHeight, strideWidth, padding)
         input.data.withUnsafeBufferPointer { xb in
             output.withUnsafeMutableBufferPointer { yb in
                 indices.withUnsafeMutableBufferPointer { ib in
@@ -29,9 +36,9 @@ public final class MaxPool2D: Layer {
                         let src = x + plane * h * w
                         let dst = plane * oh * ow
                         for oy in 0..<oh {
-                            let y0 = max(0, oy * s - p), y1 = min(h, oy * s - p + k)
+                            let y0 = max(0, oy * sh - p), y1 = min(h, oy * sh - p + kh)
                             for ox in 0..<ow {
-                                let x0 = max(0, ox * s - p), x1 = min(w, ox * s - p + k)
+                                let x0 = max(0, ox * sw - p), x1 = min(w, ox * sw - p + kw)
                                 var best = -Float.infinity, bestIndex = y0 * w + x0
                                 for yy in y0..<y1 {
                                     for xx in x0..<x1 where src[yy * w + xx] > best {

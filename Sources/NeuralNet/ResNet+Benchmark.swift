@@ -64,7 +64,7 @@ extension ResNet {
             flops += 2 * Double(c.outChannels * c.inChannels * c.kernelSize * c.kernelSize * size * size)
         }
         conv(conv1)
-        size = (size + 2 * maxPool.padding - maxPool.kernelSize) / maxPool.stride + 1
+        size = (size + 2 * maxPool.padding - maxPool.kernelHeight) / maxPool.strideHeight + 1
         for block in stages.joined() {
             let inputSize = size
             conv(block.conv1)

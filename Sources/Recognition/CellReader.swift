@@ -208,38 +208,20 @@ public final class CellReader: CellImageReader {
             }
         }
 
-        // 2. One pass over all digits of all cells, in batches.
+        // 2. One pass over all digits of all cells, in batches (`classify(normalized:)`).
         var owners: [(cell: Int, digit: Int)] = []
+        var all = [Float]()
         for (cell, item) in prepared.enumerated() {
             for digit in 0..<(item!.images.count / pixels) { owners.append((cell, digit)) }
+            all += item!.images
         }
+        let probabilities = classify(normalized: all)
+        let classes = model.config.classes
         var classified = [[DigitReading]](repeating: [], count: cells.count)
-        let batchSize = max(1, settings.batchSize)
-        var start = 0
-        while start < owners.count {
-            let batch = owners[start..<min(owners.count, start + batchSize)]
-            var data = [Float]()
-            data.reserveCapacity(batch.count * pixels)
-            for owner in batch {
-                let images = prepared[owner.cell]!.images
-                data += images[(owner.digit * pixels)..<((owner.digit + 1) * pixels)]
-            }
-            var logits = model.forward(Tensor(shape: [batch.count, 1, side, side], data: data), training: false)
-            if settings.temperature != 1 {
-                let inverse = 1 / settings.temperature
-                for i in logits.data.indices { logits.data[i] *= inverse }
-            }
-            let probabilities = softmax(logits)
-            let classes = logits.shape[1]
-            for (row, owner) in batch.enumerated() {
-                let p = Array(probabilities.data[(row * classes)..<((row + 1) * classes)])
-                let ranked = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
-                let alternatives = ranked.prefix(3).map { DigitReading.Alternative(digit: $0, probability: p[$0]) }
-                classified[owner.cell].append(DigitReading(
-                    digit: ranked[0], probability: p[ranked[0]], alternatives: alternatives,
-                    box: prepared[owner.cell]!.cut.digits[owner.digit].box))
-            }
-            start += batchSize
+        for (index, owner) in owners.enumerated() {
+            classified[owner.cell].append(CellReader.digitReading(
+                probabilities: probabilities[(index * classes)..<((index + 1) * classes)],
+                box: prepared[owner.cell]!.cut.digits[owner.digit].box))
         }
 
         // 3. Values and flags, with decimals learnt per column where none are given.

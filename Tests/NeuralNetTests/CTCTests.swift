@@ -133,7 +133,7 @@ final class CRNNTests: XCTestCase {
     }
 
     func testWindowMaxPoolGradientGoesToTheMaximum() {
-        let pool = WindowMaxPool2D(windowHeight: 2, windowWidth: 1)
+        let pool = MaxPool2D(kernelHeight: 2, kernelWidth: 1)
         let x = Tensor(shape: [1, 1, 2, 3], data: [1, 5, 2, 4, 0, 3])
         XCTAssertEqual(pool.forward(x, training: true).data, [4, 5, 3])
         XCTAssertEqual(pool.backward(Tensor(shape: [1, 1, 1, 3], data: [1, 2, 3])).data, [0, 2, 0, 1, 0, 3])
