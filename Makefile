@@ -69,15 +69,24 @@ loso: release
 	models/loso-segment.sh 4
 
 # Trains the whole-cell reader (CRNN + CTC, see models/README.md) on every dev station plus
-# synthetic cells; rerun to resume. The last epoch is stored in float16 as models/logbook-cells.safetensors.
-# Leave-one-station-out figures: add HOLDOUT=508 (and keep the model in runs/).
+# synthetic cells, then fine-tunes it on cells cut from synthetic logbook pages (models/cell-pages.sh);
+# rerun to resume. The result is stored in float16 as models/logbook-cells.safetensors.
+# Leave-one-station-out figures: add HOLDOUT=508 (the models stay in runs/).
 CELLS_MODEL ?= models/logbook-cells.safetensors
 CELLS_EPOCHS ?= 30
+CELLS_BASE = $(if $(HOLDOUT),runs/cells-loso-$(HOLDOUT),runs/cells-all)
+CELLS_FT = $(if $(HOLDOUT),runs/cells-pages-loso-$(HOLDOUT),runs/cells-pages)
 train-cells: release
 	$(LOGBOOK) train-cells --data-root $(SHARED)/data/digits --epochs $(CELLS_EPOCHS) --synthetic 3000 --real-repeats 4 \
-	  --batch 32 --lr 2e-3 --seed $(SEED) $(if $(HOLDOUT),--holdout-station $(HOLDOUT) --out runs/cells-loso-$(HOLDOUT),--validation-fraction 0 --out runs/cells-all) \
+	  --batch 32 --lr 2e-3 --seed $(SEED) $(if $(HOLDOUT),--holdout-station $(HOLDOUT),--validation-fraction 0) --out $(CELLS_BASE) \
 	  --resume --threads $(THREADS)
-	$(if $(HOLDOUT),,$(LOGBOOK) convert --model runs/cells-all/model.safetensors --out $(CELLS_MODEL) --dtype f16)
+	$(LOGBOOK) convert --model $(CELLS_BASE)/model.safetensors --out $(CELLS_BASE)/model-f16.safetensors --dtype f16
+	models/cell-pages.sh
+	$(LOGBOOK) train-cells --data-root $(SHARED)/data/digits --initial $(CELLS_BASE)/model-f16.safetensors \
+	  --extra-truth runs/cell-pages/trainpage/cells/truth.csv --extra-truth runs/cell-pages/trainpage2/cells/truth.csv \
+	  --extra-repeats 1 --real-repeats 3 --synthetic 1000 --epochs 5 --lr 5e-4 --batch 32 --seed $(SEED) \
+	  --validation-fraction 0 $(if $(HOLDOUT),--holdout-station $(HOLDOUT)) --out $(CELLS_FT) --resume --threads $(THREADS)
+	$(if $(HOLDOUT),,$(LOGBOOK) convert --model $(CELLS_FT)/model.safetensors --out $(CELLS_MODEL) --dtype f16)
 
 # The model card's comparison table (CNN vs CNN+LSTM, the paper's settings vs ours).
 train-compare: release

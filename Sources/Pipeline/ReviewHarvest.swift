@@ -20,29 +20,53 @@ public enum ReviewHarvest {
         return flag == "corrected" || flag == "confirmed" || (flag == "ok" && confidence >= minConfidence)
     }
 
-    public static func harvest(runFolder: String, out: String, minConfidence: Double = 0.99) throws -> ReviewHarvestResult {
+    /// With `truth` (a transcription-format CSV: page, row, column, value), every transcribed
+    /// number of the run's pages is harvested with the truth's value instead: an archive that
+    /// already has whole pages transcribed by hand (or synthetic pages) teaches the readers its
+    /// cells as the pipeline cuts them.
+    public static func harvest(runFolder: String, out: String, minConfidence: Double = 0.99,
+                               truth truthPath: String? = nil) throws -> ReviewHarvestResult {
         let manifest = try RunManifest.load(runFolder: runFolder)
-        let transcription = try TranscriptionTable.load(runFolder: runFolder)
         let folder = RunFolder(runFolder)
+        var chosen: [(page: String, row: Int, column: Int, value: String, flag: String, box: [Int]?)] = []
+        if let truthPath {
+            for cell in try ScoredCell.load(path: truthPath) where ReviewText.isNumber(cell.value) {
+                chosen.append((cell.page, cell.row, cell.column, cell.value, "truth", cell.box))
+            }
+        } else {
+            let transcription = try TranscriptionTable.load(runFolder: runFolder)
+            for row in transcription.table.rows.indices {
+                func field(_ name: String) -> String { transcription.field(name, row: row) }
+                let value = field("value"), flag = field("flag")
+                guard isTrusted(flag: flag, confidence: Double(field("confidence")) ?? 0, value: value, minConfidence: minConfidence),
+                      let r = Int(field("row")), let c = Int(field("column")) else { continue }
+                chosen.append((field("page"), r, c, value, flag, nil))
+            }
+        }
         try FileManager.default.createDirectory(atPath: out + "/cells", withIntermediateDirectories: true)
         var truth: [CellTruth] = []
         var corrected = 0
         var pages: [String: (binary: GrayImage, segmented: SegmentedPage)] = [:]
-        for row in transcription.table.rows.indices {
-            func field(_ name: String) -> String { transcription.field(name, row: row) }
-            let value = field("value"), flag = field("flag")
-            guard isTrusted(flag: flag, confidence: Double(field("confidence")) ?? 0, value: value, minConfidence: minConfidence),
-                  let r = Int(field("row")), let c = Int(field("column")), let record = manifest.page(id: field("page")) else { continue }
+        for item in chosen {
+            guard let record = manifest.page(id: item.page) else { continue }
             if pages[record.id] == nil {
-                pages[record.id] = (try BinarizeStage.load(record: record, folder: folder).image, try SegmentStage.load(record: record, folder: folder))
+                guard let binary = try? BinarizeStage.load(record: record, folder: folder).image,
+                      let segmented = try? SegmentStage.load(record: record, folder: folder) else {
+                    if truthPath != nil { continue }
+                    throw PipelineError(path: runFolder, problem: "page \(record.id) has no binary or segmented image: run it first")
+                }
+                pages[record.id] = (binary, segmented)
             }
             let (binary, segmented) = pages[record.id]!
-            guard let cell = segmented.cells.first(where: { $0.row == r && $0.column == c }) else { continue }
+            guard let cell = segmented.cells.first(where: { $0.row == item.row && $0.column == item.column }) else { continue }
+            // A page where a stray rule shifted the numbering: the truth's box must be this cell's.
+            if let box = item.box, Scoring.overlap(box, cell.box) < 0.5 { continue }
+            let (r, c) = (item.row, item.column)
             let path = out + "/cells/\(ReviewExport.safeName(record.id))-r\(r)-c\(c).png"
             try writePNG(ClassifyStage.inkCrop(ExportStage.crop(binary, corners: cell.corners, margin: 0)), to: path)
-            truth.append(CellTruth(imagePath: path, value: value, station: record.id,
-                                   extra: ["row": String(r), "column": String(c), "flag": flag]))
-            if flag == "corrected" { corrected += 1 }
+            truth.append(CellTruth(imagePath: path, value: item.value, station: record.id,
+                                   extra: ["row": String(r), "column": String(c), "flag": item.flag]))
+            if item.flag == "corrected" { corrected += 1 }
         }
         var lines = ["image,value,station,row,column,flag"]
         for cell in truth {

@@ -23,6 +23,9 @@ public struct CellSequenceTrainingSettings: Codable, Equatable, Sendable {
     public var expectedDecimals: Int
     /// Gradients are scaled down when their global L2 norm exceeds this.
     public var clipNorm: Float
+    /// A model file to start from (fine-tuning) instead of a fresh initialisation; its
+    /// architecture must be `model`.
+    public var initialWeights: String?
 
     public init(model: CRNNConfig = CRNNConfig(), epochs: Int = 12, batchSize: Int = 32, seed: UInt64 = 1,
                 learningRate: Float = 2e-3, weightDecay: Float = 1e-4, syntheticPerEpoch: Int = 3000,
@@ -134,6 +137,7 @@ public final class CellSequenceTrainer {
     public private(set) var history: [CellSequenceEpochRecord] = []
     private let optimizer: Adam
     private let trainTargets: [[[Int]]]
+    private let realSampleCells: [Int]
 
     public var checkpointPath: String { runDirectory + "/checkpoint.safetensors" }
     public var bestModelPath: String { runDirectory + "/model.safetensors" }
@@ -151,6 +155,13 @@ public final class CellSequenceTrainer {
         self.synthesizer = settings.syntheticPerEpoch > 0 ? syntheticDigits.map(CellSynthesizer.init) : nil
         self.runDirectory = runDirectory
         self.model = CRNN(config: settings.model, seed: settings.seed)
+        if let path = settings.initialWeights {
+            let start = try CRNN.load(path: path)
+            guard start.config == settings.model else {
+                throw TrainingError(description: "\(path): its CRNN (\(start.config.json)) is not the one being trained (\(settings.model.json))")
+            }
+            try model.load(stateDict: Dictionary(uniqueKeysWithValues: start.stateDict().map { ($0.name, $0.tensor) }), source: path)
+        }
         model.computesInputGradient = false
         optimizer = Adam(parameters: model.parameters, lr: settings.learningRate, weightDecay: settings.weightDecay, decoupled: true)
         var targets: [[[Int]]] = []
@@ -162,23 +173,38 @@ public final class CellSequenceTrainer {
             targets.append(alternatives)
         }
         trainTargets = targets
+        realSampleCells = CellSequenceTrainer.realSampleCells(train.truth, realRepeats: settings.realRepeats)
         guard samplesPerEpoch >= settings.batchSize else {
             throw TrainingError(description: "\(samplesPerEpoch) samples per epoch, fewer than one batch of \(settings.batchSize)")
         }
     }
 
-    public var samplesPerEpoch: Int { train.count * settings.realRepeats + (synthesizer == nil ? 0 : settings.syntheticPerEpoch) }
+    static func repeats(of cell: CellTruth) -> Int? { cell.extra["repeats"].flatMap { Int($0) } }
+
+    /// The real cell behind each real sample of an epoch: every cell `realRepeats` times, or as
+    /// often as its truth row's `repeats` column says (a large harvest of synthetic pages can be
+    /// seen once per epoch while the few archival cells are seen four times). Repeat-major order.
+    static func realSampleCells(_ truth: [CellTruth], realRepeats: Int) -> [Int] {
+        let counts = truth.map { repeats(of: $0) ?? realRepeats }
+        var cells: [Int] = []
+        for repeatIndex in 0..<(counts.max() ?? 0) {
+            for (cell, count) in counts.enumerated() where repeatIndex < count { cells.append(cell) }
+        }
+        return cells
+    }
+
+    public var samplesPerEpoch: Int { realSampleCells.count + (synthesizer == nil ? 0 : settings.syntheticPerEpoch) }
     public var stepsPerEpoch: Int { samplesPerEpoch / settings.batchSize }
 
     /// The input and target alternatives of sample `index` of `epoch` (real cells first, then synthetic).
     func sample(_ index: Int, epoch: Int) -> (pixels: [Float], targets: [[Int]]) {
         let (height, width) = (settings.model.inputHeight, settings.model.inputWidth)
         var rng = RandomGenerator(seed: DigitAugmenter.mix64(settings.seed ^ DigitAugmenter.mix64(UInt64(epoch) &* 0x1_0000_0001 &+ UInt64(index))))
-        let realSamples = train.count * settings.realRepeats
+        let realSamples = realSampleCells.count
         var pixels: [Float]
         let targets: [[Int]]
         if index < realSamples {
-            let cell = index % train.count
+            let cell = realSampleCells[index]
             let image = CellSequenceAugmenter.jitterCrop(train.images[cell], fraction: 0.06, rng: &rng)
             pixels = CellSequenceInput.pixels(cell: image, height: height, width: width).pixels
             targets = trainTargets[cell]

@@ -75,14 +75,24 @@ struct ReviewHarvestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "harvest",
         abstract: "Corrected, confirmed and surely read cells -> labelled digit images (OUT/0 ... OUT/9).",
-        discussion: "Fine-tune with `logbook train --init models/logbook-digits.safetensors --data standard --data OUT`.")
+        discussion: """
+            Also writes the whole cells as the pipeline crops them (OUT/cells/*.png with OUT/cells/truth.csv). \
+            Fine-tune the digit model with `logbook train --init models/logbook-digits.safetensors --data standard --data OUT`, \
+            the whole-cell model with `logbook train-cells --initial models/logbook-cells.safetensors --truth ... --truth OUT/cells/truth.csv`.
+            """)
 
     @OptionGroup var folder: RunFolderOption
     @Option(help: "Output folder.") var out: String
     @Option(help: "Cells read ok at least this sure count as right.") var minConfidence: Double = 0.99
+    @Option(help: "A hand transcription of the run's pages (page,row,column,value[,cell box], as logbook synth writes): harvest every transcribed number with its true value instead of the reviewed cells.")
+    var truth: String?
+
+    func validate() throws {
+        if let truth, !FileManager.default.fileExists(atPath: truth) { throw ValidationError("\(truth): no such truth file") }
+    }
 
     func run() throws {
-        let result = try ReviewHarvest.harvest(runFolder: folder.run, out: out, minConfidence: minConfidence)
+        let result = try ReviewHarvest.harvest(runFolder: folder.run, out: out, minConfidence: minConfidence, truth: truth)
         print("\(result.cells) cells (\(result.corrected) corrected) -> \(result.report.written.reduce(0, +)) digit images in \(out), index \(result.report.index)")
     }
 }

@@ -7,7 +7,13 @@ import Recognition
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write synthetic handwritten logbook pages (PNG, JPEG, TIFF) and their truth.csv.",
-        discussion: "The handwriting comes from the test split of the digit corpus (--split-seed), digits no model was trained on.")
+        discussion: """
+            The handwriting comes from the test split of the digit corpus (--split-seed), digits no model \
+            was trained on. Pages to train on (`--handwriting train`) take the training split instead, \
+            so pages for evaluation stay unseen.
+            """)
+
+    enum Handwriting: String, ExpressibleByArgument, CaseIterable { case test, train }
 
     @OptionGroup var compute: ComputeOptions
     @Option(help: "Output folder.") var out: String
@@ -22,6 +28,8 @@ struct Synth: ParsableCommand {
     @Option(help: "Page ids are PREFIX-0001, PREFIX-0002, ...") var idPrefix: String = "synth"
     @Option(help: "Wear: 0 clean, 1 standard (paper, fading, bleed, stains, fold, skew, light, noise).") var wear: Double = 1
     @Option(help: "Seed of the digit corpus split whose test part supplies the handwriting.") var splitSeed: UInt64 = 2024
+    @Option(help: "Which part of the split writes the digits: test (pages to evaluate on) or train (pages to train on).")
+    var handwriting: Handwriting = .test
     @Option(help: "Folder with the standard digit files.")
     var dataRoot: String = ProcessInfo.processInfo.environment["LOGBOOK_DIGITS"] ?? "../shared/data/digits"
 
@@ -43,7 +51,8 @@ struct Synth: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let digits = try DataSplits.load(sources: ["standard"], splitSeed: splitSeed, dataRoot: dataRoot).test
+        let splits = try DataSplits.load(sources: ["standard"], splitSeed: splitSeed, dataRoot: dataRoot)
+        let digits = handwriting == .train ? splits.train : splits.test
         let options = SyntheticPageOptions(pages: pages, seed: seed, width: width, height: height, rows: rows,
                                            formats: try parsedFormats(),
                                            degradation: SyntheticDegradation.standard.scaled(by: wear), dpi: dpi,

@@ -20,7 +20,13 @@ struct TrainCells: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
     @Option(help: "Folder with the standard digit files (synthetic cells).")
     var dataRoot: String = ProcessInfo.processInfo.environment["LOGBOOK_DIGITS"] ?? "../shared/data/digits"
-    @Option(help: "Truth CSV of real cells (default: archival/meteosaver-dev/truth.csv beside --data-root).") var truth: String?
+    @Option(help: "Truth CSV of real cells (default: archival/meteosaver-dev/truth.csv beside --data-root); repeat to train on several.")
+    var truth: [String] = []
+    @Option(help: "More labelled cells (e.g. OUT/cells/truth.csv of `logbook review harvest`), each seen --extra-repeats times per epoch; repeatable.")
+    var extraTruth: [String] = []
+    @Option(help: "Augmented copies per epoch of every --extra-truth cell.") var extraRepeats: Int = 1
+    @Option(help: "Start from this cell model's weights (fine-tuning); its architecture replaces --channels, --pools, --hidden, --input.")
+    var initial: String?
     @Option(help: "Station whose cells are the test set alone (leave-one-station-out).") var holdoutStation: String?
     @Option(help: "Synthetic cells per epoch (0: real cells only).") var synthetic: Int = 3000
     @Option(help: "Augmented copies of every real training cell per epoch.") var realRepeats: Int = 4
@@ -43,6 +49,7 @@ struct TrainCells: ParsableCommand {
     var dumpSamples: Int?
 
     func modelConfig() throws -> CRNNConfig {
+        if let initial { return try CRNN.load(path: initial).config }
         let channelList = channels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let poolList = pools.split(separator: ",").map { $0.split(separator: "x").compactMap { Int($0) } }
         let size = input.split(separator: "x").compactMap { Int($0) }
@@ -55,7 +62,7 @@ struct TrainCells: ParsableCommand {
 
     func validate() throws {
         _ = try modelConfig()
-        guard epochs >= 1, batch >= 2, lr > 0, synthetic >= 0, realRepeats >= 0, decimals >= 0 else {
+        guard epochs >= 1, batch >= 2, lr > 0, synthetic >= 0, realRepeats >= 0, extraRepeats >= 0, decimals >= 0 else {
             throw ValidationError("--epochs >= 1, --batch >= 2, --lr > 0, --synthetic, --real-repeats, --decimals >= 0 please")
         }
         guard (0..<1).contains(validationFraction) else { throw ValidationError("--validation-fraction must be in [0, 1)") }
@@ -63,13 +70,21 @@ struct TrainCells: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let truthCSV = truth ?? URL(fileURLWithPath: dataRoot).deletingLastPathComponent()
-            .appendingPathComponent("archival/meteosaver-dev/truth.csv").path
-        let settings = CellSequenceTrainingSettings(
+        let truthCSVs = truth.isEmpty ? [URL(fileURLWithPath: dataRoot).deletingLastPathComponent()
+            .appendingPathComponent("archival/meteosaver-dev/truth.csv").path] : truth
+        var settings = CellSequenceTrainingSettings(
             model: try modelConfig(), epochs: epochs, batchSize: batch, seed: seed, learningRate: lr, weightDecay: weightDecay,
             syntheticPerEpoch: synthetic, realRepeats: realRepeats, holdoutStation: holdoutStation,
             validationFraction: validationFraction, expectedDecimals: decimals)
-        let cells = try LabelledCells.load(truthCSV: truthCSV)
+        settings.initialWeights = initial
+        var cells = try LabelledCells.load(truthCSV: truthCSVs[0])
+        for (index, extra) in (truthCSVs.dropFirst() + extraTruth).enumerated() {
+            var more = try LabelledCells.load(truthCSV: extra)
+            if index >= truthCSVs.count - 1 {
+                for i in more.truth.indices { more.truth[i].extra["repeats"] = String(extraRepeats) }
+            }
+            cells = LabelledCells(truth: cells.truth + more.truth, images: cells.images + more.images)
+        }
         let parts = try cells.split(holdoutStation: holdoutStation, validationFraction: validationFraction, seed: seed)
         if scoreOnly {
             try scoreHeldOut(modelPath: out + "/model.safetensors", cells: parts.test, elapsed: nil)

@@ -231,6 +231,26 @@ final class ReviewTests: XCTestCase {
         }
     }
 
+    /// With a truth file every transcribed number is harvested as a whole cell with its true value,
+    /// reviewed or not.
+    func testHarvestFromATruthFileLabelsEveryTranscribedCell() throws {
+        let (run, truth, _, _) = try makeRun()
+        let out = run + "/../truth-cells"
+        let result = try ReviewHarvest.harvest(runFolder: run, out: out, truth: run + "/../truth.csv")
+        let numbers = truth.rows.filter { ReviewText.isNumber($0[truth.column("value")!]) }.count
+        XCTAssertGreaterThan(result.cells, numbers * 9 / 10, "nearly every truth number has its cell")
+        let cells = try CSVTable.load(path: out + "/cells/truth.csv")
+        XCTAssertEqual(cells.rows.count, result.cells)
+        var truthOf: [String: String] = [:]
+        for row in truth.rows { truthOf["\(row[1])|\(row[2])"] = row[3] }
+        for fields in cells.rows {
+            let key = fields[cells.column("row")!] + "|" + fields[cells.column("column")!]
+            XCTAssertEqual(fields[cells.column("value")!], truthOf[key], "\(fields)")
+            XCTAssertEqual(fields[cells.column("flag")!], "truth")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/cells/" + fields[0]))
+        }
+    }
+
     /// The page in a real browser (headless Chromium, skipped when it is not installed): type a
     /// value, Enter moves to the next cell, Save builds corrections.csv (captured from the Blob
     /// the page hands to its download link), which then imports.

@@ -122,6 +122,36 @@ final class CellSequenceTests: RecognitionTestCase {
         XCTAssertEqual(reader.read(cells: cells.images).count, 3)
     }
 
+    /// Each real cell is sampled `realRepeats` times an epoch unless its truth says how often
+    /// (harvested extra cells); without per-cell repeats the order is the old repeat-major one.
+    func testRealSamplesFollowPerCellRepeats() {
+        var truth = (0..<4).map { CellTruth(imagePath: "\($0).png", value: "1", station: "s") }
+        XCTAssertEqual(CellSequenceTrainer.realSampleCells(truth, realRepeats: 2), [0, 1, 2, 3, 0, 1, 2, 3])
+        truth[1].extra["repeats"] = "1"
+        truth[3].extra["repeats"] = "0"
+        XCTAssertEqual(CellSequenceTrainer.realSampleCells(truth, realRepeats: 3), [0, 1, 2, 0, 2, 0, 2])
+    }
+
+    /// Fine-tuning starts from the given model's weights; a model of another architecture is refused.
+    func testTrainingStartsFromInitialWeights() throws {
+        let config = CRNNConfig(inputHeight: 8, inputWidth: 16, convChannels: [2], pools: [[8, 2]], lstmHidden: 3)
+        let start = CRNN(config: config, seed: 77)
+        try FileManager.default.createDirectory(atPath: path(""), withIntermediateDirectories: true)
+        try start.save(to: path("start.safetensors"))
+        var settings = CellSequenceTrainingSettings(model: config, epochs: 1, batchSize: 4, seed: 3, syntheticPerEpoch: 6,
+                                                    realRepeats: 0, validationFraction: 0)
+        settings.initialWeights = path("start.safetensors")
+        let digits = syntheticDataset(perClass: 1)
+        let empty = LabelledCells(truth: [], images: [])
+        let trainer = try CellSequenceTrainer(settings: settings, train: empty, validation: empty, test: empty,
+                                              syntheticDigits: digits, runDirectory: path("ft"))
+        for ((name, a), (_, b)) in zip(start.stateDict(), trainer.model.stateDict()) { XCTAssertEqual(a, b, name) }
+        XCTAssertNotEqual(CRNN(config: config, seed: 3).stateDict().map(\.tensor), start.stateDict().map(\.tensor))
+        settings.model = CRNNConfig(inputHeight: 8, inputWidth: 16, convChannels: [3], pools: [[8, 2]], lstmHidden: 3)
+        XCTAssertThrowsError(try CellSequenceTrainer(settings: settings, train: empty, validation: empty, test: empty,
+                                                     syntheticDigits: digits, runDirectory: path("bad")))
+    }
+
     func testBestAlternativeLossPicksTheLikelierTarget() {
         var rng = RandomGenerator(seed: 4)
         let logits = Tensor(randomNormal: [2, 6, 4], using: &rng)
