@@ -156,9 +156,14 @@ public struct TableHints: Codable, Equatable, Sendable {
     public var decimals = DecimalsHint.auto
     /// Names and decimals of single columns.
     public var columns: [ColumnHint] = []
+    /// Columns of dates (day, month, year or hour numbers, printed or written): read as whole
+    /// numbers and reported, though the layout would skip a printed day column as row labels, and
+    /// kept out of the arithmetic checks. `sef.date_columns` takes the dates from them.
+    public var dateColumns: [Int] = []
 
     enum CodingKeys: String, CodingKey {
         case headerRows = "header_rows", numericColumns = "numeric_columns", decimals, columns
+        case dateColumns = "date_columns"
     }
 
     public func hint(column: Int) -> ColumnHint? { columns.first { $0.column == column } }
@@ -295,6 +300,10 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         if let columns = table.numericColumns.given, columns.contains(where: { $0 < 0 }) { return "table.numeric_columns must be auto or column numbers from 0" }
         for hint in table.columns where hint.column < 0 || (hint.decimals.map { $0 < 0 || $0 > 6 } ?? false) {
             return "table.columns: column \(hint.column): column must be 0 or more and decimals 0...6"
+        }
+        if table.dateColumns.contains(where: { $0 < 0 }) { return "table.date_columns must be column numbers from 0" }
+        for hint in table.columns where table.dateColumns.contains(hint.column) && (hint.decimals ?? 0) != 0 {
+            return "table.columns: column \(hint.column) is in table.date_columns: dates are whole numbers, decimals must be 0"
         }
         if !(1...4096).contains(classify.batchSize) { return "classify.batch_size must be 1...4096" }
         if !(0...1).contains(classify.reviewThreshold) { return "classify.review_threshold must be 0...1" }
