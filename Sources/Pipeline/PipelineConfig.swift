@@ -236,11 +236,40 @@ public struct SEFParameters: Codable, Equatable, Sendable {
     public var dayOffset = 1
     /// Observation hour, when the columns have one ("NA": none).
     public var hour = "NA"
+    /// Columns the date is read from; a part with none comes from `start`, `day_offset`, `hour`.
+    public var dateColumns = SEFDateColumns()
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case station, name, latitude, longitude, altitude, source, variables, start, dayOffset = "day_offset", hour
+        case dateColumns = "date_columns"
+    }
+}
+
+/// Which column (number or name, as in `variables`) holds each part of the observations' dates;
+/// "" for a part no column gives. Every key is spelt out (empty) in the defaults, so that a file
+/// giving only `{day: 0}` is checked key by key like the other sections.
+public struct SEFDateColumns: Codable, Equatable, Sendable {
+    public var year = ""
+    public var month = ""
+    public var day = ""
+    public var hour = ""
+
+    public init(year: String = "", month: String = "", day: String = "", hour: String = "") {
+        self.year = year
+        self.month = month
+        self.day = day
+        self.hour = hour
+    }
+
+    /// The parts a column gives, with that column.
+    public var given: [SEFDatePart: String] {
+        var parts: [SEFDatePart: String] = [:]
+        for (part, column) in [(SEFDatePart.year, year), (.month, month), (.day, day), (.hour, hour)] where !column.isEmpty {
+            parts[part] = column
+        }
+        return parts
     }
 }
 
@@ -305,6 +334,10 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         for hint in table.columns where table.dateColumns.contains(hint.column) && (hint.decimals ?? 0) != 0 {
             return "table.columns: column \(hint.column) is in table.date_columns: dates are whole numbers, decimals must be 0"
         }
+        if sef.hour != "NA" && !(Int(sef.hour).map { (0...23).contains($0) } ?? false) {
+            return "sef.hour must be NA or an hour 0...23, not '\(sef.hour)'"
+        }
+        if let problem = SEFOptions.dateColumnsProblem(sef.dateColumns.given) { return "sef.date_columns: \(problem)" }
         if !(1...4096).contains(classify.batchSize) { return "classify.batch_size must be 1...4096" }
         if !(0...1).contains(classify.reviewThreshold) { return "classify.review_threshold must be 0...1" }
         if !(0...9).contains(export.alternatives) { return "export.alternatives must be 0...9" }
