@@ -195,6 +195,16 @@ public enum RunExport {
             throw PipelineError(path: runFolder, problem: "the \(part.rawValue) column '\(column)' has no cells in the transcription: "
                                 + "list its number in the pipeline file's table.date_columns (name it in table.columns) and run again")
         }
+        // By name and by number, two parts can name one column ("Day" and "0"): the day is not the month.
+        let dateColumnNumbers = dateParts.map { part, column in
+            (part, Set(export.values.filter { SEFOptions.isIn($0, column: column) }.map(\.column)))
+        }
+        for (index, (part, numbers)) in dateColumnNumbers.enumerated() {
+            if let (other, _) = dateColumnNumbers[..<index].first(where: { !$0.1.isDisjoint(with: numbers) }) {
+                throw PipelineError(path: runFolder, problem: "SEF date columns: \(other.rawValue) and \(part.rawValue) "
+                                    + "are both read from column \(numbers.sorted().map(String.init).joined(separator: ", "))")
+            }
+        }
         let dateCells = options.dateCells(export.values)
         var dates: [SEFRowKey: Result<SEFDate, SEFSkippedRow>] = [:]
         func date(of value: ProvenancedValue) throws -> Result<SEFDate, SEFSkippedRow> {

@@ -246,6 +246,11 @@ final class SEFDateTests: XCTestCase {
             XCTAssertEqual(written.map { $0[7].contains("date_flag=review|date_doubtful=day") }, [false, false, true, false, false])
         }
         XCTAssertTrue(try XCTUnwrap(export.files["ST01_Tx.tsv"]).contains("Meta\trun=") && export.files["ST01_Tx.tsv"]!.contains("|date_columns=day:Day\n"))
+        // One column named twice, by name and by number, is refused.
+        options.dateColumns = [.day: "Day", .month: "0"]
+        XCTAssertThrowsError(try RunExport.sef(runFolder: run, options: options)) { error in
+            XCTAssertTrue("\(error)".contains("month and day are both read from column 0"), "\(error)")
+        }
         // A date column the run did not read is named, with what to do.
         options.dateColumns = [.day: "Day", .hour: "7"]
         XCTAssertThrowsError(try RunExport.sef(runFolder: run, options: options)) { error in
