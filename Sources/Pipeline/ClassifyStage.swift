@@ -172,11 +172,11 @@ public enum ClassifyStage {
                     checksBroken: reading.checksBroken.isEmpty ? nil : reading.checksBroken.joined(separator: " "))
             }
             var records = cellReadings.indices.map { record($0, cellReadings[$0]) }
-            let labels = table.numericColumns.given == nil ? rowLabelColumns(records) : []
+            let labels = table.numericColumns.given == nil ? rowLabelColumns(records, keeping: table.dateColumns) : []
             if checks.enabled {
-                // Row-number columns are labels, not data: they take no part in the arithmetic.
+                // Row-number and date columns are labels, not data: they take no part in the arithmetic.
                 let positions = page.cells.map { cell -> TablePosition? in
-                    labels.contains(cell.column) ? nil
+                    labels.contains(cell.column) || table.dateColumns.contains(cell.column) ? nil
                         : TablePosition(sheet: "page", row: cell.row, rowLabel: "", column: String(cell.column))
                 }
                 var layout = Recognition.TableLayout(totalRowLabels: [], meanRowLabels: [], relations: checks.relations.compactMap { declared in
@@ -214,10 +214,11 @@ public enum ClassifyStage {
 
     /// Columns whose values count the rows (day numbers, printed or written): whole numbers
     /// going up by the row difference between at least 70% of consecutive read cells (at least
-    /// 5 pairs). They label the rows; they are not data.
-    static func rowLabelColumns(_ cells: [CellReadingRecord]) -> [Int] {
+    /// 5 pairs). They label the rows; they are not data, unless they are `keeping` (the user's
+    /// `table.date_columns`: the dates a SEF export takes).
+    static func rowLabelColumns(_ cells: [CellReadingRecord], keeping: [Int] = []) -> [Int] {
         var result: [Int] = []
-        for column in Set(cells.map(\.column)).sorted() {
+        for column in Set(cells.map(\.column)).sorted() where !keeping.contains(column) {
             let numbers = cells.filter { $0.column == column }.compactMap { cell -> (row: Int, value: Int)? in
                 guard !cell.value.contains("."), let value = Int(cell.value) else { return nil }
                 return (cell.row, value)
@@ -238,6 +239,11 @@ public enum ClassifyStage {
         var result: [Int: Int] = [:]
         let columns = Set(page.cells.map(\.column))
         for column in columns.sorted() {
+            // Dates are whole numbers: a stray dot or a page-wide `table.decimals` must not make 12 into 1.2.
+            if table.dateColumns.contains(column) {
+                result[column] = 0
+                continue
+            }
             if let given = table.hint(column: column)?.decimals {
                 result[column] = given
                 continue

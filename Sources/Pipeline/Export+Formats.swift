@@ -78,11 +78,40 @@ public struct SEFOptions: Sendable {
     /// page in run order.
     public var pageMonths: [String: (year: Int, month: Int)] = [:]
     public var start: (year: Int, month: Int)?
-    /// Day of the month = row + `dayOffset` (row 0 is the first data row of a page).
+    /// Day of the month = row + `dayOffset`, where no day column gives it. Rows are the table's
+    /// (as in the transcription): header rows count, so on a form with one header row the first
+    /// day is row 1 and `dayOffset` 0.
     public var dayOffset = 1
+    /// "NA" or 0-23, where no hour column gives it.
     public var hour = "NA"
+    /// The column (name or number) each date part is read from; parts not listed fall back to
+    /// `pageMonths`/`start`, `dayOffset` and `hour`.
+    public var dateColumns: [SEFDatePart: String] = [:]
 
     public init(id: String) { self.id = id }
+
+    /// The options a pipeline file's `sef:` section gives (`path` names it in errors).
+    public init(parameters sef: SEFParameters, path: String) throws {
+        id = sef.station
+        name = sef.name
+        latitude = sef.latitude
+        longitude = sef.longitude
+        altitude = sef.altitude
+        source = sef.source
+        dayOffset = sef.dayOffset
+        hour = sef.hour
+        dateColumns = sef.dateColumns.given
+        do {
+            variables = try sef.variables.map(SEFOptions.variable)
+            start = sef.start.isEmpty ? nil : try SEFOptions.month(sef.start)
+            _ = try fixedHour()
+        } catch let error as PipelineError {
+            throw PipelineError(path: path, problem: error.problem)
+        }
+        if let problem = SEFOptions.dateColumnsProblem(dateColumns) {
+            throw PipelineError(path: path, problem: "date columns: \(problem)")
+        }
+    }
 
     /// "COLUMN=CODE:UNITS", e.g. "temperature=ta:C".
     public static func variable(_ text: String) throws -> Variable {
@@ -137,45 +166,94 @@ public enum RunExport {
         return try encoder.encode(try provenance(runFolder: runFolder))
     }
 
-    /// One SEF file per variable: file name -> text. Empty, unreadable and not-a-number cells are
-    /// left out; corrected and confirmed ones say so in the observation's Meta.
-    public static func sef(runFolder: String, options: SEFOptions) throws -> [String: String] {
+    /// One SEF file per variable (file name -> text), and the rows left out because their date is
+    /// not a date (`Export+SEFDates.swift`). Empty, unreadable and not-a-number cells are left
+    /// out; corrected and confirmed ones say so in the observation's Meta, and so does a date read
+    /// with doubt (`date_flag=review`).
+    public static func sef(runFolder: String, options: SEFOptions) throws -> SEFExport {
         guard !options.variables.isEmpty else {
             throw PipelineError(path: runFolder, problem: "SEF needs at least one --variable COLUMN=CODE:UNITS")
+        }
+        if let problem = SEFOptions.dateColumnsProblem(options.dateColumns) {
+            throw PipelineError(path: runFolder, problem: "SEF date columns: \(problem)")
         }
         let export = try provenance(runFolder: runFolder)
         let pageOrder = Array(NSOrderedSet(array: export.values.map(\.page))) as! [String]
         func month(of page: String) throws -> (year: Int, month: Int) {
             if let given = options.pageMonths[page] { return given }
             guard let start = options.start, let index = pageOrder.firstIndex(of: page) else {
-                throw PipelineError(path: runFolder, problem: "no month for page \(page): give --start YYYY-MM or --page-month \(page)=YYYY-MM")
+                throw PipelineError(path: runFolder, problem: "no month for page \(page): give --start YYYY-MM or --page-month \(page)=YYYY-MM"
+                                    + (options.dateColumns.isEmpty ? "" : ", or year and month columns"))
             }
             let months = start.year * 12 + start.month - 1 + index
             return (months / 12, months % 12 + 1)
         }
+        // Each row's date, worked out once; rows with no value to write are never asked, so only
+        // rows that lose observations are reported.
+        let dateParts = options.dateColumns.sorted { $0.key < $1.key }
+        for (part, column) in dateParts where !export.values.contains(where: { SEFOptions.isIn($0, column: column) }) {
+            throw PipelineError(path: runFolder, problem: "the \(part.rawValue) column '\(column)' has no cells in the transcription: "
+                                + "list its number in the pipeline file's table.date_columns (name it in table.columns) and run again")
+        }
+        // By name and by number, two parts can name one column ("Day" and "0"): the day is not the month.
+        let dateColumnNumbers = dateParts.map { part, column in
+            (part, Set(export.values.filter { SEFOptions.isIn($0, column: column) }.map(\.column)))
+        }
+        for (index, (part, numbers)) in dateColumnNumbers.enumerated() {
+            if let (other, _) = dateColumnNumbers[..<index].first(where: { !$0.1.isDisjoint(with: numbers) }) {
+                throw PipelineError(path: runFolder, problem: "SEF date columns: \(other.rawValue) and \(part.rawValue) "
+                                    + "are both read from column \(numbers.sorted().map(String.init).joined(separator: ", "))")
+            }
+        }
+        let dateCells = options.dateCells(export.values)
+        var dates: [SEFRowKey: Result<SEFDate, SEFSkippedRow>] = [:]
+        func date(of value: ProvenancedValue) throws -> Result<SEFDate, SEFSkippedRow> {
+            let key = SEFRowKey(page: value.page, row: value.row)
+            if let known = dates[key] { return known }
+            let cells = dateCells[key] ?? [:]
+            let found = try options.date(page: value.page, row: value.row, cell: { cells[$0] },
+                                         pageMonth: { try month(of: value.page) })
+            dates[key] = found
+            return found
+        }
+
         var files: [String: String] = [:]
         for variable in options.variables {
-            let values = export.values.filter { $0.columnName == variable.column || String($0.column) == variable.column }
+            let values = export.values.filter { SEFOptions.isIn($0, column: variable.column) }
             guard !values.isEmpty else {
                 throw PipelineError(path: runFolder, problem: "no column '\(variable.column)' in the transcription")
+            }
+            var fileMeta = "run=\(export.runID)|model_sha256=\(export.model.sha256)|column=\(variable.column)"
+            if !dateParts.isEmpty {
+                fileMeta += "|date_columns=" + dateParts.map { "\($0.key.rawValue):\($0.value)" }.joined(separator: ",")
             }
             let header: [(String, String)] = [
                 ("SEF", "1.0.0"), ("ID", options.id), ("Name", options.name), ("Lat", options.latitude),
                 ("Lon", options.longitude), ("Alt", options.altitude), ("Source", options.source), ("Link", options.link),
-                ("Vbl", variable.code), ("Stat", "point"), ("Units", variable.units),
-                ("Meta", "run=\(export.runID)|model_sha256=\(export.model.sha256)|column=\(variable.column)"),
+                ("Vbl", variable.code), ("Stat", "point"), ("Units", variable.units), ("Meta", fileMeta),
             ]
             var text = header.map { "\($0.0)\t\($0.1)" }.joined(separator: "\n") + "\n"
             text += ["Year", "Month", "Day", "Hour", "Minute", "Period", "Value", "Meta"].joined(separator: "\t") + "\n"
             for value in values where ReviewText.isNumber(value.value) && value.flag != "unreadable" {
-                let (year, month) = try month(of: value.page)
+                guard case .success(let date) = try date(of: value) else { continue }
                 var meta = "page=\(value.page)|row=\(value.row)|flag=\(value.flag)"
                 if let correction = value.correction, correction.flag == "corrected" { meta += "|orig=\(correction.machineValue)" }
-                text += [String(year), String(month), String(value.row + options.dayOffset), options.hour,
-                         options.hour == "NA" ? "NA" : "00", "0", value.value, meta].joined(separator: "\t") + "\n"
+                if !date.doubtful.isEmpty {
+                    meta += "|date_flag=review|date_doubtful=" + date.doubtful.map(\.rawValue).joined(separator: ",")
+                }
+                text += [String(date.year), String(date.month), String(date.day), date.hour.map(String.init) ?? "NA",
+                         date.hour == nil ? "NA" : "00", "0",
+                         value.value, meta].joined(separator: "\t") + "\n"
             }
             files["\(ReviewExport.safeName(options.id))_\(ReviewExport.safeName(variable.code)).tsv"] = text
         }
-        return files
+        let skipped = dates.values.compactMap { result -> SEFSkippedRow? in
+            if case .failure(let row) = result { return row }
+            return nil
+        }
+        return SEFExport(files: files, skippedRows: skipped.sorted {
+            let a = pageOrder.firstIndex(of: $0.page) ?? 0, b = pageOrder.firstIndex(of: $1.page) ?? 0
+            return a != b ? a < b : $0.row < $1.row
+        })
     }
 }

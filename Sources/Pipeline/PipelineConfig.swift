@@ -156,9 +156,14 @@ public struct TableHints: Codable, Equatable, Sendable {
     public var decimals = DecimalsHint.auto
     /// Names and decimals of single columns.
     public var columns: [ColumnHint] = []
+    /// Columns of dates (day, month, year or hour numbers, printed or written): read as whole
+    /// numbers and reported, though the layout would skip a printed day column as row labels, and
+    /// kept out of the arithmetic checks. `sef.date_columns` takes the dates from them.
+    public var dateColumns: [Int] = []
 
     enum CodingKeys: String, CodingKey {
         case headerRows = "header_rows", numericColumns = "numeric_columns", decimals, columns
+        case dateColumns = "date_columns"
     }
 
     public func hint(column: Int) -> ColumnHint? { columns.first { $0.column == column } }
@@ -231,11 +236,40 @@ public struct SEFParameters: Codable, Equatable, Sendable {
     public var dayOffset = 1
     /// Observation hour, when the columns have one ("NA": none).
     public var hour = "NA"
+    /// Columns the date is read from; a part with none comes from `start`, `day_offset`, `hour`.
+    public var dateColumns = SEFDateColumns()
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case station, name, latitude, longitude, altitude, source, variables, start, dayOffset = "day_offset", hour
+        case dateColumns = "date_columns"
+    }
+}
+
+/// Which column (number or name, as in `variables`) holds each part of the observations' dates;
+/// "" for a part no column gives. Every key is spelt out (empty) in the defaults, so that a file
+/// giving only `{day: 0}` is checked key by key like the other sections.
+public struct SEFDateColumns: Codable, Equatable, Sendable {
+    public var year = ""
+    public var month = ""
+    public var day = ""
+    public var hour = ""
+
+    public init(year: String = "", month: String = "", day: String = "", hour: String = "") {
+        self.year = year
+        self.month = month
+        self.day = day
+        self.hour = hour
+    }
+
+    /// The parts a column gives, with that column.
+    public var given: [SEFDatePart: String] {
+        var parts: [SEFDatePart: String] = [:]
+        for (part, column) in [(SEFDatePart.year, year), (.month, month), (.day, day), (.hour, hour)] where !column.isEmpty {
+            parts[part] = column
+        }
+        return parts
     }
 }
 
@@ -296,6 +330,14 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         for hint in table.columns where hint.column < 0 || (hint.decimals.map { $0 < 0 || $0 > 6 } ?? false) {
             return "table.columns: column \(hint.column): column must be 0 or more and decimals 0...6"
         }
+        if table.dateColumns.contains(where: { $0 < 0 }) { return "table.date_columns must be column numbers from 0" }
+        for hint in table.columns where table.dateColumns.contains(hint.column) && (hint.decimals ?? 0) != 0 {
+            return "table.columns: column \(hint.column) is in table.date_columns: dates are whole numbers, decimals must be 0"
+        }
+        if sef.hour != "NA" && !(Int(sef.hour).map { (0...23).contains($0) } ?? false) {
+            return "sef.hour must be NA or an hour 0...23, not '\(sef.hour)'"
+        }
+        if let problem = SEFOptions.dateColumnsProblem(sef.dateColumns.given) { return "sef.date_columns: \(problem)" }
         if !(1...4096).contains(classify.batchSize) { return "classify.batch_size must be 1...4096" }
         if !(0...1).contains(classify.reviewThreshold) { return "classify.review_threshold must be 0...1" }
         if !(0...9).contains(export.alternatives) { return "export.alternatives must be 0...9" }

@@ -171,6 +171,9 @@ public final class PipelineRunner {
 
     /// What each stage's fingerprint covers.
     func parameters(_ stage: StageName) -> [String: String] {
+        var table = PipelineConfig.flattened(config.table, prefix: "table")
+        // A key added later, empty unless used: left out then, so that runs made before it stay up to date.
+        if config.table.dateColumns.isEmpty { table["table.date_columns"] = nil }
         switch stage {
         case .ingest:
             return PipelineConfig.flattened(config.ingest, prefix: "ingest")
@@ -178,13 +181,13 @@ public final class PipelineRunner {
             return PipelineConfig.flattened(config.binarize, prefix: "binarize")
         case .segment:
             return PipelineConfig.flattened(config.segment, prefix: "segment")
-                .merging(PipelineConfig.flattened(config.table, prefix: "table")) { a, _ in a }
+                .merging(table) { a, _ in a }
         case .normalize:
             return ["normalizer.side": String(DigitNormalizer.side), "normalizer.box_side": String(DigitNormalizer.boxSide),
                     "normalizer.ink_threshold": String(DigitNormalizer.inkThreshold)]
         case .classify:
             return PipelineConfig.flattened(config.classify, prefix: "classify")
-                .merging(PipelineConfig.flattened(config.table, prefix: "table")) { a, _ in a }
+                .merging(table) { a, _ in a }
                 .merging(PipelineConfig.flattened(config.checks, prefix: "checks")) { a, _ in a }
                 .merging(["reader": config.reader, "cell_model": config.reader == "segment" ? "" : config.cellModel,
                           "model.sha256": manifest.model.sha256,

@@ -10,7 +10,8 @@ import Recognition
 //   it is `printed` instead when those pieces have the same height and stand at the same place
 //   in every row (type does, a hand does not: row labels such as printed day numbers), and
 //   `text` when most of its inked cells cut into too many pieces.
-// Table hints (`table.header_rows`, `table.numeric_columns`) replace the guesses.
+// Table hints (`table.header_rows`, `table.numeric_columns`) replace the guesses; columns in
+// `table.date_columns` are always read.
 
 public struct TableLayout: Sendable {
     public var headerRows: Int
@@ -67,7 +68,12 @@ public struct TableLayout: Sendable {
             let words = present.filter { wordy($0) }.count
             let share = bodyRows > 0 ? Double(numbers.count) / Double(bodyRows) : 0
             var note = String(format: "%d of %d body cells hold 1-%d digits, %d more", numbers.count, bodyRows, p.maxDigits, words)
-            if let given = table.numericColumns.given {
+            if table.dateColumns.contains(c) {
+                // Printed day numbers look like row labels, and a handwritten day column counts
+                // the rows; both are read when the user wants the dates from them.
+                kinds[c] = .numeric
+                note += "; read for dates (table.date_columns)"
+            } else if let given = table.numericColumns.given {
                 kinds[c] = given.contains(c) ? .numeric : (numbers.isEmpty ? .empty : .text)
                 note += "; set by table.numeric_columns"
             } else if share < p.minNumericShare || numbers.isEmpty {
@@ -95,7 +101,7 @@ public struct TableLayout: Sendable {
         }
         let typical = median(kinds.indices.filter { kinds[$0] == .numeric }.map { heights[$0] })
         if table.numericColumns.given == nil {
-            for c in 0..<columns where kinds[c] == .numeric && heights[c] < 0.6 * typical {
+            for c in 0..<columns where kinds[c] == .numeric && !table.dateColumns.contains(c) && heights[c] < 0.6 * typical {
                 kinds[c] = .text
                 notes[c] += String(format: "; marks too small for numbers (%.1f px against %.1f px)", heights[c], typical)
             }

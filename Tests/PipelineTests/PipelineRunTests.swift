@@ -197,5 +197,7 @@ final class PipelineRunTests: XCTestCase {
         let values = (1...10).map { cell($0, 1, String(20 + ($0 * 7) % 5)) }
         let decimals = (1...10).map { cell($0, 2, "\($0).5") }
         XCTAssertEqual(ClassifyStage.rowLabelColumns(days + values + decimals), [0])
+        XCTAssertEqual(ClassifyStage.rowLabelColumns(days + values + decimals, keeping: [0]), [],
+                       "a day column read for dates (table.date_columns) is kept")
     }
 }

@@ -195,7 +195,7 @@ final class ReviewTests: XCTestCase {
         var options = SEFOptions(id: "ST01")
         options.variables = [try SEFOptions.variable("\(column)=ta:C")]
         options.start = try SEFOptions.month("1901-12")
-        let files = try RunExport.sef(runFolder: run, options: options)
+        let files = try RunExport.sef(runFolder: run, options: options).files
         let sef = try XCTUnwrap(files["ST01_ta.tsv"])
         let lines = sef.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[0], "SEF\t1.0.0")

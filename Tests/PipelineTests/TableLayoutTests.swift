@@ -33,5 +33,11 @@ final class TableLayoutTests: XCTestCase {
         let (_, _, given) = try SegmentStage.segment(binarized, parameters: config.segment, table: hinted)
         XCTAssertEqual(given.headerRows, 2)
         XCTAssertEqual(given.numericColumns, [0, 3])
+        // A printed day column listed in table.date_columns is read, the rest still found alone.
+        var dated = config.table
+        dated.dateColumns = [0]
+        let (datedPage, _, datedLayout) = try SegmentStage.segment(binarized, parameters: config.segment, table: dated)
+        XCTAssertEqual(datedLayout.columnKinds, Array(repeating: .numeric, count: 7), "\(datedLayout.notes)")
+        XCTAssertEqual(datedPage.cells.filter { $0.column == 0 }.map(\.row), Array(1...31))
     }
 }
