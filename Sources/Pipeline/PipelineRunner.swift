@@ -97,6 +97,8 @@ public final class PipelineRunner {
     var fingerprints: [StageName: String] = [:]
     var reader: CellReader?
     var sequenceReader: CellSequenceReader?
+    /// sha256 of `config.cellModel` ("" when the reader is `segment`).
+    var cellModelSum = ""
     var outcome = RunOutcome()
     var progress: RunProgress?
     let started = Clock.tick
@@ -143,6 +145,8 @@ public final class PipelineRunner {
             throw PipelineError(path: modelPath, problem: "model file not found (give one with --model)")
         }
         let modelSum = try SHA256.hex(fileAt: modelPath)
+        // The whole-cell model by content too: a retrained file at the same path must rerun classify.
+        cellModelSum = config.reader == "segment" ? "" : try SHA256.hex(fileAt: config.cellModel)
         let temperature = Double(try Calibration.temperature(ofModelAt: modelPath) ?? 1)
 
         try FileManager.default.createDirectory(atPath: request.folder, withIntermediateDirectories: true)
@@ -190,6 +194,7 @@ public final class PipelineRunner {
                 .merging(table) { a, _ in a }
                 .merging(PipelineConfig.flattened(config.checks, prefix: "checks")) { a, _ in a }
                 .merging(["reader": config.reader, "cell_model": config.reader == "segment" ? "" : config.cellModel,
+                          "cell_model.sha256": cellModelSum,
                           "model.sha256": manifest.model.sha256,
                           "model.temperature": String(manifest.model.temperature)]) { a, _ in a }
         case .export:

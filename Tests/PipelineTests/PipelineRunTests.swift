@@ -17,6 +17,20 @@ final class PipelineRunTests: XCTestCase {
         return (root + "/scans", try PipelineFixtures.tinyModel(in: root), root + "/out")
     }
 
+    /// The whole-cell model counts by content: retrained in place, it reruns classify.
+    func testANewWholeCellModelAtTheSamePathRerunsClassify() throws {
+        let (scans, model, out) = try makeRun(pages: 1)
+        let cellModel = out + "-cells.safetensors"
+        let config = CRNNConfig(inputHeight: 16, inputWidth: 32, convChannels: [2], pools: [[16, 1]], lstmHidden: 2)
+        try CRNN(config: config, seed: 1).save(to: cellModel)
+        var request = PipelineFixtures.request(folder: out, scans: [scans], model: model)
+        request.overrides = ["cell_model=" + cellModel]
+        XCTAssertEqual(try PipelineRunner(request).run().ran[.classify], 1)
+        XCTAssertNil(try PipelineRunner(request).run().ran[.classify], "unchanged: classify is skipped")
+        try CRNN(config: config, seed: 2).save(to: cellModel)
+        XCTAssertEqual(try PipelineRunner(request).run().ran[.classify], 1, "same path, new weights")
+    }
+
     func testSecondRunSkipsEverythingAndChangesRerunOnlyWhatTheyFeed() throws {
         let (scans, model, out) = try makeRun()
         let first = try PipelineRunner(PipelineFixtures.request(folder: out, scans: [scans], model: model)).run()
