@@ -9,34 +9,51 @@ import Foundation
 /// A^T = [1 1 1 0; 0 1 -1 -1].
 enum Winograd {
     /// Weights (outC, inC, 3, 3) -> U: (16, outC, inC).
+    ///
+    /// Eight input channels at a time in SIMD lanes, so each of the 16 planes is written in runs of
+    /// eight: one float at a time into 16 planes megabytes apart made this write-bound.
     static func transformWeights(_ g: UnsafePointer<Float>, outChannels: Int, inChannels: Int) -> [Float] {
-        let (rowsOut, rowsIn) = (outChannels, inChannels)
-        let plane = rowsOut * rowsIn
-        var u = [Float](repeating: 0, count: 16 * plane)
-        u.withUnsafeMutableBufferPointer { ub in
+        let plane = outChannels * inChannels
+        return [Float](unsafeUninitializedCapacity: 16 * plane) { ub, initialized in
             let up = ub.baseAddress!
-            parallelFor(rowsOut, minimumPerThread: 16) { o in
-                for i in 0..<rowsIn {
-                    // kernel rows (k0, k1, k2) of output channel o and input channel i
-                    let source = g + (o * inChannels + i) * 9
-                    let k0 = SIMD4<Float>(source[0], source[1], source[2], 0)
-                    let k1 = SIMD4<Float>(source[3], source[4], source[5], 0)
-                    let k2 = SIMD4<Float>(source[6], source[7], source[8], 0)
-                    // G k: four rows of 3 (in SIMD4 lanes 0...2)
-                    let rows = (k0, 0.5 * (k0 + k1 + k2), 0.5 * (k0 - k1 + k2), k2)
-                    @inline(__always) func store(_ r: Int, _ row: SIMD4<Float>) {
-                        let a = row[0], b = row[1], d = row[2]
-                        let base = up + (r * 4) * plane + o * rowsIn + i
-                        base[0] = a
-                        base[plane] = 0.5 * (a + b + d)
-                        base[2 * plane] = 0.5 * (a - b + d)
-                        base[3 * plane] = d
+            parallelFor(outChannels, minimumPerThread: 16) { o in
+                var i = 0
+                while i < inChannels {
+                    let count = min(8, inChannels - i)
+                    // k[3 * row + column]: that kernel tap of input channels i..<i+count
+                    var k = InlineArray<9, SIMD8<Float>>(repeating: SIMD8<Float>())
+                    for lane in 0..<count {
+                        let source = g + (o * inChannels + i + lane) * 9
+                        for tap in 0..<9 { k[tap][lane] = source[tap] }
                     }
-                    store(0, rows.0); store(1, rows.1); store(2, rows.2); store(3, rows.3)
+                    // G k (4 rows of 3), then (G k) G^T (4 x 4)
+                    func gk(_ column: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                        let (k0, k1, k2) = (k[column], k[3 + column], k[6 + column])
+                        return (k0, 0.5 * (k0 + k1 + k2), 0.5 * (k0 - k1 + k2), k2)
+                    }
+                    let c0 = gk(0), c1 = gk(1), c2 = gk(2)
+                    let destination = up + o * inChannels + i
+                    @inline(__always) func put(_ k: Int, _ value: SIMD8<Float>) {
+                        let dst = destination + k * plane
+                        if count == 8 {
+                            UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
+                        } else {
+                            for lane in 0..<count { dst[lane] = value[lane] }
+                        }
+                    }
+                    @inline(__always) func store(_ row: Int, _ t0: SIMD8<Float>, _ t1: SIMD8<Float>, _ t2: SIMD8<Float>) {
+                        put(row * 4, t0)
+                        put(row * 4 + 1, 0.5 * (t0 + t1 + t2))
+                        put(row * 4 + 2, 0.5 * (t0 - t1 + t2))
+                        put(row * 4 + 3, t2)
+                    }
+                    store(0, c0.0, c1.0, c2.0); store(1, c0.1, c1.1, c2.1)
+                    store(2, c0.2, c1.2, c2.2); store(3, c0.3, c1.3, c2.3)
+                    i += 8
                 }
             }
+            initialized = 16 * plane
         }
-        return u
     }
 
     /// The flipped-and-transposed kernels of the input-gradient convolution have the transformed

@@ -20,8 +20,10 @@ public final class Conv2D: Layer {
     private var inputShape: [Int] = []
     // The input of a training forward on the Winograd path, which builds its columns in backward.
     private var savedInput = Tensor(zeros: [0])
-    // winogradWeights: (16, outC, inC), the forward's transformed weights, reused by backward
+    // winogradWeights: (16, outC, inC), the transformed weights of `weight` at `winogradWeightsVersion`:
+    // reused by backward, and by every evaluation batch until the weights change.
     private var winogradWeights: [Float] = []
+    private var winogradWeightsVersion = -1
 
     /// Whether 3x3, stride-1, padding-1 convolutions use Winograd F(2x2, 3x3) for the forward pass
     /// and the input gradient (the weight gradient always uses im2col + GEMM).
@@ -86,9 +88,7 @@ public final class Conv2D: Layer {
 
         if usesWinograd {
             var output = [Float](unsafeUninitializedCapacity: n * outChannels * positions) { _, c in c = n * outChannels * positions }
-            let u = weight.value.data.withUnsafeBufferPointer {
-                Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels)
-            }
+            let u = transformedWeights()
             input.data.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { y in
                     Winograd.convolve(x.baseAddress!, n: n, inChannels: inChannels, height: h, width: w, u: u,
@@ -97,7 +97,6 @@ public final class Conv2D: Layer {
             }
             columns = []
             savedInput = keepColumns ? input : Tensor(zeros: [0])
-            winogradWeights = keepColumns ? u : []
             inputShape = input.shape
             return Tensor(shape: [n, outChannels, oh, ow], data: output)
         }
@@ -147,6 +146,16 @@ public final class Conv2D: Layer {
             columns = []
         }
         return Tensor(shape: [n, outChannels, oh, ow], data: output)
+    }
+
+    private func transformedWeights() -> [Float] {
+        if winogradWeightsVersion != weight.version || winogradWeights.isEmpty {
+            winogradWeights = weight.value.data.withUnsafeBufferPointer {
+                Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels)
+            }
+            winogradWeightsVersion = weight.version
+        }
+        return winogradWeights
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
@@ -208,7 +217,6 @@ public final class Conv2D: Layer {
         if !computesInputGradient {
             columns = []
             savedInput = Tensor(zeros: [0])
-            winogradWeights = []
             return Tensor(zeros: [0])
         }
 
@@ -224,7 +232,6 @@ public final class Conv2D: Layer {
             }
             columns = []
             savedInput = Tensor(zeros: [0])
-            winogradWeights = []
             return Tensor(shape: inputShape, data: gradInput)
         }
 

@@ -236,6 +236,37 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// Evaluation keeps the transformed weights across batches, so every way of changing the
+    /// weights (an in-place write, an assignment, an optimizer step) must reach the next batch.
+    /// Nine input channels: one full group of eight lanes in the weight transform and a partial one.
+    func testTransformedWeightsFollowWeightChanges() {
+        var rng = RandomGenerator(seed: 5)
+        let conv = Conv2D(inChannels: 9, outChannels: 5, kernelSize: 3, stride: 1, padding: 1, bias: false, rng: &rng)
+        let x = Tensor(randomNormal: [2, 9, 6, 6], using: &rng)
+        func im2colOutput() -> Tensor {
+            Conv2D.winogradEnabled = false
+            defer { Conv2D.winogradEnabled = true }
+            return conv.forward(x, training: false)
+        }
+        func assertCurrent(_ what: String, previous: Tensor) -> Tensor {
+            let y = conv.forward(x, training: false)
+            XCTAssertGreaterThan(y.maxAbsDifference(previous), 1e-2, "\(what): the weights did change")
+            XCTAssertLessThan(y.maxAbsDifference(im2colOutput()), 1e-4, what)
+            return y
+        }
+        var y = conv.forward(x, training: false)
+        XCTAssertLessThan(y.maxAbsDifference(im2colOutput()), 1e-4, "first batch")
+        conv.weight.value.data[4] += 1
+        y = assertCurrent("in-place write", previous: y)
+        conv.weight.value = Tensor(randomNormal: conv.weight.value.shape, using: &rng)
+        y = assertCurrent("assignment", previous: y)
+        _ = conv.forward(x, training: true)
+        conv.zeroGrad()
+        _ = conv.backward(Tensor(randomNormal: [2, 5, 6, 6], using: &rng))
+        Adam(parameters: conv.parameters, lr: 0.1).step()
+        _ = assertCurrent("Adam step", previous: y)
+    }
+
     func testFusedEvaluationMatchesConvolutionThenAffineThenReLU() {
         for winograd in [false, true] {
             Conv2D.winogradEnabled = winograd
