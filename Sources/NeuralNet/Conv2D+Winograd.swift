@@ -64,13 +64,42 @@ enum Winograd {
         return (0..<16).map { k in p[k / 4] * 4 + p[k % 4] }
     }()
 
+    /// U (16, outC, inC) -> U' (16, inC, outC), U'_k = U_(flippedIndex[k])^T: the transformed weights
+    /// of the input-gradient convolution. Transposed here, in 16x16 blocks, rather than in the GEMM:
+    /// OpenBLAS's transposed-A product ran 1.7x slower than the plain one on these shapes.
+    static func flippedTransposed(_ u: [Float], outChannels: Int, inChannels: Int) -> [Float] {
+        let plane = outChannels * inChannels
+        let rowBlocks = (outChannels + 15) / 16
+        return [Float](unsafeUninitializedCapacity: 16 * plane) { tb, initialized in
+            u.withUnsafeBufferPointer { ub in
+                let up = ub.baseAddress!, tp = tb.baseAddress!
+                parallelFor(16 * rowBlocks, minimumPerThread: 4) { job in
+                    let (k, block) = (job / rowBlocks, job % rowBlocks)
+                    // source: (outC, inC) plane flippedIndex[k]; destination: (inC, outC) plane k
+                    let source = up + flippedIndex[k] * plane, destination = tp + k * plane
+                    let o0 = block * 16, o1 = min(outChannels, o0 + 16)
+                    var i0 = 0
+                    while i0 < inChannels {
+                        let i1 = min(inChannels, i0 + 16)
+                        for o in o0..<o1 {
+                            for i in i0..<i1 { destination[i * outChannels + o] = source[o * inChannels + i] }
+                        }
+                        i0 = i1
+                    }
+                }
+            }
+            initialized = 16 * plane
+        }
+    }
+
     /// y (N, outC, H, W) = 3x3 convolution of x (N, inC, H, W), stride 1, padding 1, with transformed
-    /// weights `u` (16, outC, inC); or, with `transposedU`, the input gradient of a layer whose forward
-    /// weights are `u` (16, inC, outC) (see `flippedIndex`). Then y * scale + shift per channel and an
-    /// optional ReLU.
+    /// weights `u` (16, outC, inC) (for an input gradient: `flippedTransposed` of the forward's).
+    /// Then y * scale + shift per channel and an optional ReLU. Returns the transformed input V
+    /// (16, inC, tiles), which training keeps for the weight gradient.
+    @discardableResult
     static func convolve(_ x: UnsafePointer<Float>, n: Int, inChannels: Int, height h: Int, width w: Int,
-                         u: [Float], transposedU: Bool = false, outChannels: Int, output y: UnsafeMutablePointer<Float>,
-                         scale: [Float]?, shift: [Float]?, relu: Bool) {
+                         u: [Float], outChannels: Int, output y: UnsafeMutablePointer<Float>,
+                         scale: [Float]?, shift: [Float]?, relu: Bool) -> [Float] {
         let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2
         let tilesPerImage = tilesH * tilesW
         let tiles = n * tilesPerImage
@@ -146,9 +175,8 @@ enum Winograd {
             v.withUnsafeBufferPointer { vb in
                 m.withUnsafeMutableBufferPointer { mb in
                     for k in 0..<16 {
-                        let source = transposedU ? flippedIndex[k] : k
-                        gemm(transposeA: transposedU, transposeB: false, m: outChannels, n: tiles, k: inChannels,
-                             a: ub.baseAddress! + source * outChannels * inChannels, b: vb.baseAddress! + k * vPlane,
+                        gemm(transposeA: false, transposeB: false, m: outChannels, n: tiles, k: inChannels,
+                             a: ub.baseAddress! + k * outChannels * inChannels, b: vb.baseAddress! + k * vPlane,
                              c: mb.baseAddress! + k * mPlane)
                     }
                 }
@@ -212,6 +240,131 @@ enum Winograd {
                         }
                         tx += 8
                     }
+                }
+            }
+        }
+        return v
+    }
+
+    /// dW (outC, inC, 3, 3) += the weight gradient of a Winograd convolution, in the Winograd domain:
+    /// with Y = A^T M A and M_k = U_k V_k, dM = A dY A^T per tile, dU_k (outC, inC) = dM_k V_k^T
+    /// (one GEMM per tile position, 16/36 of the multiplies of im2col's), and dW = G^T dU G.
+    /// dy: (N, outC, H, W); v: the forward's transformed input (16, inC, tiles).
+    static func accumulateWeightGradient(_ dy: UnsafePointer<Float>, n: Int, outChannels: Int, inChannels: Int,
+                                         height h: Int, width w: Int, v: [Float], into dw: UnsafeMutablePointer<Float>) {
+        let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2
+        let tilesPerImage = tilesH * tilesW
+        let tiles = n * tilesPerImage
+        // dY planes are copied into zero-padded scratch planes: outputs beyond the edge of an odd
+        // map have zero gradient, and whole groups of 8 tiles need no bounds checks.
+        let paddedTilesW = (tilesW + 7) / 8 * 8
+        let paddedWidth = 2 * paddedTilesW + 16
+        let paddedHeight = 2 * tilesH
+
+        // dm: (16, outC, tiles)
+        let mPlane = outChannels * tiles
+        var dm = [Float](unsafeUninitializedCapacity: 16 * mPlane) { _, c in c = 16 * mPlane }
+        dm.withUnsafeMutableBufferPointer { mb in
+            let mp = mb.baseAddress!
+            parallelChunks(outChannels) { channels in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: paddedWidth * paddedHeight)
+                scratch.initialize(repeating: 0, count: paddedWidth * paddedHeight)
+                defer { scratch.deallocate() }
+                for o in channels {
+                    for b in 0..<n {
+                        let plane = dy + (b * outChannels + o) * h * w
+                        for yy in 0..<h {
+                            (scratch + yy * paddedWidth).update(from: plane + yy * w, count: w)
+                        }
+                        for ty in 0..<tilesH {
+                            var tx = 0
+                            while tx < tilesW {
+                                // row a of 8 tiles' 2x2 blocks: (left, right) from even and odd lanes
+                                func row(_ a: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+                                    let line = UnsafeRawPointer(scratch + (2 * ty + a) * paddedWidth + 2 * tx)
+                                    let pair = line.loadUnaligned(as: SIMD16<Float>.self)
+                                    return (pair.evenHalf, pair.oddHalf)
+                                }
+                                let (y00, y01) = row(0), (y10, y11) = row(1)
+                                // dY A^T (columns): (y0, y0 + y1, y0 - y1, -y1) per row, then A (.) on rows
+                                let w0 = (y00, y00 + y01, y00 - y01, -y01)
+                                let w1 = (y10, y10 + y11, y10 - y11, -y11)
+                                let count = min(8, tilesW - tx)
+                                let t = b * tilesPerImage + ty * tilesW + tx
+                                @inline(__always) func put(_ k: Int, _ value: SIMD8<Float>) {
+                                    let dst = mp + k * mPlane + o * tiles + t
+                                    if count == 8 {
+                                        UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
+                                    } else {
+                                        for j in 0..<count { dst[j] = value[j] }
+                                    }
+                                }
+                                @inline(__always) func putRow(_ r: Int, _ c0: SIMD8<Float>, _ c1: SIMD8<Float>,
+                                                              _ c2: SIMD8<Float>, _ c3: SIMD8<Float>) {
+                                    put(4 * r, c0); put(4 * r + 1, c1); put(4 * r + 2, c2); put(4 * r + 3, c3)
+                                }
+                                putRow(0, w0.0, w0.1, w0.2, w0.3)
+                                putRow(1, w0.0 + w1.0, w0.1 + w1.1, w0.2 + w1.2, w0.3 + w1.3)
+                                putRow(2, w0.0 - w1.0, w0.1 - w1.1, w0.2 - w1.2, w0.3 - w1.3)
+                                putRow(3, -w1.0, -w1.1, -w1.2, -w1.3)
+                                tx += 8
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // du: (16, outC, inC) = dM_k (outC, tiles) x V_k^T (tiles, inC); small products with a long
+        // inner dimension, so the 16 are shared among the threads rather than each one split.
+        let uPlane = outChannels * inChannels
+        var du = [Float](unsafeUninitializedCapacity: 16 * uPlane) { _, c in c = 16 * uPlane }
+        dm.withUnsafeBufferPointer { mb in
+            v.withUnsafeBufferPointer { vb in
+                du.withUnsafeMutableBufferPointer { ub in
+                    let mp = mb.baseAddress!, vp = vb.baseAddress!, up = ub.baseAddress!
+                    parallelFor(16) { k in
+                        gemm(transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: tiles,
+                             a: mp + k * mPlane, b: vp + k * inChannels * tiles, c: up + k * uPlane, split: false)
+                    }
+                }
+            }
+        }
+
+        // dW += G^T dU G, eight input channels at a time
+        du.withUnsafeBufferPointer { ub in
+            let up = ub.baseAddress!
+            parallelFor(outChannels, minimumPerThread: 16) { o in
+                var i = 0
+                while i < inChannels {
+                    let count = min(8, inChannels - i)
+                    let source = up + o * inChannels + i
+                    @inline(__always) func at(_ k: Int) -> SIMD8<Float> {
+                        if count == 8 { return UnsafeRawPointer(source + k * uPlane).loadUnaligned(as: SIMD8<Float>.self) }
+                        var value = SIMD8<Float>()
+                        for j in 0..<count { value[j] = source[k * uPlane + j] }
+                        return value
+                    }
+                    // G^T dU: three rows of four (columns c = 0...3)
+                    var t = InlineArray<12, SIMD8<Float>>(repeating: SIMD8<Float>())
+                    for c in 0..<4 {
+                        let (d0, d1, d2, d3) = (at(c), at(4 + c), at(8 + c), at(12 + c))
+                        t[c] = d0 + 0.5 * (d1 + d2)
+                        t[4 + c] = 0.5 * (d1 - d2)
+                        t[8 + c] = 0.5 * (d1 + d2) + d3
+                    }
+                    // (G^T dU) G: three columns per row; lane j belongs to input channel i + j
+                    let destination = dw + (o * inChannels + i) * 9
+                    for a in 0..<3 {
+                        let (t0, t1, t2, t3) = (t[4 * a], t[4 * a + 1], t[4 * a + 2], t[4 * a + 3])
+                        let g0 = t0 + 0.5 * (t1 + t2), g1 = 0.5 * (t1 - t2), g2 = 0.5 * (t1 + t2) + t3
+                        for j in 0..<count {
+                            destination[j * 9 + 3 * a] += g0[j]
+                            destination[j * 9 + 3 * a + 1] += g1[j]
+                            destination[j * 9 + 3 * a + 2] += g2[j]
+                        }
+                    }
+                    i += 8
                 }
             }
         }

@@ -213,9 +213,11 @@ final class WinogradTests: XCTestCase {
     override func tearDown() { Conv2D.winogradEnabled = true }
 
     /// The Winograd path (3x3, stride 1, padding 1) against im2col + GEMM, forward and both
-    /// gradients, on odd and even sizes.
+    /// gradients (the weight gradient in the Winograd domain), on odd and even sizes, channel counts
+    /// that fill the 8-lane groups of the transforms and ones that leave a partial group.
     func testWinogradMatchesIm2col() {
-        for (n, c, o, h, w) in [(2, 3, 4, 7, 5), (3, 8, 6, 6, 6), (1, 5, 2, 1, 3), (2, 16, 16, 4, 4), (2, 3, 4, 18, 17), (1, 2, 3, 16, 33)] {
+        for (n, c, o, h, w) in [(2, 3, 4, 7, 5), (3, 8, 6, 6, 6), (1, 5, 2, 1, 3), (2, 16, 16, 4, 4), (2, 3, 4, 18, 17), (1, 2, 3, 16, 33),
+                                (2, 9, 5, 10, 10), (1, 20, 3, 3, 2)] {
             var rng = RandomGenerator(seed: UInt64(h * 100 + w))
             let x = Tensor(randomNormal: [n, c, h, w], using: &rng)
             let dy = Tensor(randomNormal: [n, o, h, w], using: &rng)
