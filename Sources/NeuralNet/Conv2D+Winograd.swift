@@ -103,11 +103,15 @@ enum Winograd {
         let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2
         let tilesPerImage = tilesH * tilesW
         let tiles = n * tilesPerImage
-        // Each plane is copied into a zero-padded scratch plane (1 pixel on top and left, enough on
-        // the right and bottom for 8 whole tiles), so the transform needs no bounds checks.
-        let paddedTilesW = (tilesW + 7) / 8 * 8
-        let paddedWidth = 2 * paddedTilesW + 18
-        let paddedHeight = 2 * tilesH + 2
+        // Tiles go 8 at a time, in SIMD lanes, in the order of V's columns: image, tile row, tile
+        // column. Where the tile rows are whole groups of 8 (16x16 maps and up) a group lies in one
+        // row and is read with strided loads; on the smaller maps a group spans rows and images and is
+        // gathered tile by tile.
+        let rowAligned = tilesW % 8 == 0
+        // Each channel's planes of all images are copied into zero-padded scratch planes (1 pixel on
+        // top and left, up to a whole tile on the right and bottom): no bounds checks below.
+        let paddedWidth = 2 * tilesW + 2, paddedHeight = 2 * tilesH + 2
+        let paddedPlane = paddedWidth * paddedHeight
 
         // v: (16, inC, tiles)
         let vPlane = inChannels * tiles
@@ -115,54 +119,70 @@ enum Winograd {
         v.withUnsafeMutableBufferPointer { vb in
             let vp = vb.baseAddress!
             parallelChunks(inChannels) { channels in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: paddedWidth * paddedHeight)
-                scratch.initialize(repeating: 0, count: paddedWidth * paddedHeight)
-                defer { scratch.deallocate() }
-                // A tile row of up to 8 tiles is staged here before its 16 planes are written.
-                var staged = [SIMD8<Float>](repeating: SIMD8<Float>(), count: 16)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: n * paddedPlane)
+                scratch.initialize(repeating: 0, count: n * paddedPlane)
+                let staging = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 8)
+                staging.initialize(repeating: 0, count: 16 * 8)
+                defer { scratch.deallocate(); staging.deallocate() }
                 for i in channels {
                     for b in 0..<n {
                         let plane = x + (b * inChannels + i) * h * w
                         for yy in 0..<h {
-                            (scratch + (yy + 1) * paddedWidth + 1).update(from: plane + yy * w, count: w)
+                            (scratch + b * paddedPlane + (yy + 1) * paddedWidth + 1).update(from: plane + yy * w, count: w)
                         }
-                        for ty in 0..<tilesH {
-                            var tx = 0
-                            while tx < tilesW {
-                                // columns c = 0...3 of 8 consecutive tiles: stride-2 lanes out of two loads
-                                func rowColumns(_ r: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                                    let line = UnsafeRawPointer(scratch + (2 * ty + r) * paddedWidth + 2 * tx)
-                                    let a = line.loadUnaligned(as: SIMD16<Float>.self)
-                                    let c = line.loadUnaligned(fromByteOffset: 8, as: SIMD16<Float>.self)
-                                    return (a.evenHalf, a.oddHalf, c.evenHalf, c.oddHalf)
+                    }
+                    var cursor = TileCursor(tilesH: tilesH, tilesW: tilesW)
+                    var t = 0
+                    while t < tiles {
+                        let count = min(8, tiles - t)
+                        // d[4 r + c]: row r, column c of the 8 tiles' 4x4 inputs
+                        var d = InlineArray<16, SIMD8<Float>>(repeating: SIMD8<Float>())
+                        if rowAligned {
+                            // columns c = 0...3 of 8 consecutive tiles: stride-2 lanes out of two loads
+                            let corner = scratch + cursor.b * paddedPlane + 2 * cursor.ty * paddedWidth + 2 * cursor.tx
+                            for r in 0..<4 {
+                                let line = UnsafeRawPointer(corner + r * paddedWidth)
+                                let a = line.loadUnaligned(as: SIMD16<Float>.self)
+                                let c = line.loadUnaligned(fromByteOffset: 8, as: SIMD16<Float>.self)
+                                d[4 * r] = a.evenHalf; d[4 * r + 1] = a.oddHalf
+                                d[4 * r + 2] = c.evenHalf; d[4 * r + 3] = c.oddHalf
+                            }
+                            cursor.advance(by: 8)
+                        } else {
+                            // staging: (16, 8), tile j's 4x4 input in column j
+                            for j in 0..<count {
+                                let corner = scratch + cursor.b * paddedPlane + 2 * cursor.ty * paddedWidth + 2 * cursor.tx
+                                for r in 0..<4 {
+                                    for c in 0..<4 { staging[(4 * r + c) * 8 + j] = corner[r * paddedWidth + c] }
                                 }
-                                let d0 = rowColumns(0), d1 = rowColumns(1), d2 = rowColumns(2), d3 = rowColumns(3)
-                                // B^T d (rows), then (.) B (columns)
-                                @inline(__always) func stage(_ r: Int, _ p0: SIMD8<Float>, _ p1: SIMD8<Float>,
-                                                             _ p2: SIMD8<Float>, _ p3: SIMD8<Float>) {
-                                    staged[r * 4] = p0 - p2
-                                    staged[r * 4 + 1] = p1 + p2
-                                    staged[r * 4 + 2] = p2 - p1
-                                    staged[r * 4 + 3] = p1 - p3
-                                }
-                                stage(0, d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
-                                stage(1, d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
-                                stage(2, d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
-                                stage(3, d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
-                                let count = min(8, tilesW - tx)
-                                let t = b * tilesPerImage + ty * tilesW + tx
-                                for k in 0..<16 {
-                                    let dst = vp + k * vPlane + i * tiles + t
-                                    let value = staged[k]
-                                    if count == 8 {
-                                        UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
-                                    } else {
-                                        for j in 0..<count { dst[j] = value[j] }
-                                    }
-                                }
-                                tx += 8
+                                cursor.advance(by: 1)
+                            }
+                            for k in 0..<16 { d[k] = UnsafeRawPointer(staging + 8 * k).loadUnaligned(as: SIMD8<Float>.self) }
+                        }
+                        // B^T d (rows), then (.) B (columns)
+                        var e = InlineArray<16, SIMD8<Float>>(repeating: SIMD8<Float>())
+                        for c in 0..<4 {
+                            e[c] = d[c] - d[8 + c]
+                            e[4 + c] = d[4 + c] + d[8 + c]
+                            e[8 + c] = d[8 + c] - d[4 + c]
+                            e[12 + c] = d[4 + c] - d[12 + c]
+                        }
+                        let destination = vp + i * tiles + t
+                        @inline(__always) func put(_ k: Int, _ value: SIMD8<Float>) {
+                            let dst = destination + k * vPlane
+                            if count == 8 {
+                                UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
+                            } else {
+                                for j in 0..<count { dst[j] = value[j] }
                             }
                         }
+                        for r in 0..<4 {
+                            put(4 * r, e[4 * r] - e[4 * r + 2])
+                            put(4 * r + 1, e[4 * r + 1] + e[4 * r + 2])
+                            put(4 * r + 2, e[4 * r + 2] - e[4 * r + 1])
+                            put(4 * r + 3, e[4 * r + 1] - e[4 * r + 3])
+                        }
+                        t += 8
                     }
                 }
             }
@@ -183,63 +203,61 @@ enum Winograd {
             }
         }
 
-        // y = A^T m A per tile, 8 tiles at a time, with the epilogue
+
+        // y = A^T m A per tile, 8 tiles at a time (as V's columns), with the epilogue
         m.withUnsafeBufferPointer { mb in
             let mp = mb.baseAddress!
-            parallelFor(n * outChannels, minimumPerThread: 8) { plane in
-                let (b, o) = (plane / outChannels, plane % outChannels)
+            parallelFor(outChannels, minimumPerThread: 4) { o in
                 let a = SIMD8<Float>(repeating: scale?[o] ?? 1), c = SIMD8<Float>(repeating: shift?[o] ?? 0)
                 let zero = SIMD8<Float>()
-                let out = y + plane * h * w
-                for ty in 0..<tilesH {
-                    var tx = 0
-                    while tx < tilesW {
-                        let count = min(8, tilesW - tx)
-                        let t = b * tilesPerImage + ty * tilesW + tx
-                        let src = mp + o * tiles + t
-                        @inline(__always) func at(_ k: Int) -> SIMD8<Float> {
-                            if count == 8 { return UnsafeRawPointer(src + k * mPlane).loadUnaligned(as: SIMD8<Float>.self) }
-                            var value = SIMD8<Float>()
-                            for j in 0..<count { value[j] = src[k * mPlane + j] }
-                            return value
+                let source = mp + o * tiles
+                var cursor = TileCursor(tilesH: tilesH, tilesW: tilesW)
+                var t = 0
+                while t < tiles {
+                    let count = min(8, tiles - t)
+                    @inline(__always) func at(_ k: Int) -> SIMD8<Float> {
+                        let src = source + k * mPlane + t
+                        if count == 8 { return UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self) }
+                        var value = SIMD8<Float>()
+                        for j in 0..<count { value[j] = src[j] }
+                        return value
+                    }
+                    // A^T m: s0 = m_0 + m_1 + m_2, s1 = m_1 - m_2 - m_3 (rows), then the same on columns
+                    let m0 = (at(0), at(1), at(2), at(3)), m1 = (at(4), at(5), at(6), at(7))
+                    let m2 = (at(8), at(9), at(10), at(11)), m3 = (at(12), at(13), at(14), at(15))
+                    let s0 = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
+                    let s1 = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
+                    var y00 = (s0.0 + s0.1 + s0.2) * a + c, y01 = (s0.1 - s0.2 - s0.3) * a + c
+                    var y10 = (s1.0 + s1.1 + s1.2) * a + c, y11 = (s1.1 - s1.2 - s1.3) * a + c
+                    if relu {
+                        y00.replace(with: zero, where: y00 .< zero); y01.replace(with: zero, where: y01 .< zero)
+                        y10.replace(with: zero, where: y10 .< zero); y11.replace(with: zero, where: y11 .< zero)
+                    }
+                    if rowAligned && 2 * (cursor.tx + 8) <= w && 2 * cursor.ty + 1 < h {
+                        // Interleave the two columns of outputs into full rows of 16.
+                        var top = SIMD16<Float>(), bottom = SIMD16<Float>()
+                        for j in 0..<8 {
+                            top[2 * j] = y00[j]; top[2 * j + 1] = y01[j]
+                            bottom[2 * j] = y10[j]; bottom[2 * j + 1] = y11[j]
                         }
-                        // A^T m: s0 = m_0 + m_1 + m_2, s1 = m_1 - m_2 - m_3 (rows), then the same on columns
-                        var s0 = (zero, zero, zero, zero), s1 = (zero, zero, zero, zero)
-                        let m0 = (at(0), at(1), at(2), at(3)), m1 = (at(4), at(5), at(6), at(7))
-                        let m2 = (at(8), at(9), at(10), at(11)), m3 = (at(12), at(13), at(14), at(15))
-                        s0 = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
-                        s1 = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
-                        var y00 = (s0.0 + s0.1 + s0.2) * a + c, y01 = (s0.1 - s0.2 - s0.3) * a + c
-                        var y10 = (s1.0 + s1.1 + s1.2) * a + c, y11 = (s1.1 - s1.2 - s1.3) * a + c
-                        if relu {
-                            y00 = pointwiseMax(y00, zero); y01 = pointwiseMax(y01, zero)
-                            y10 = pointwiseMax(y10, zero); y11 = pointwiseMax(y11, zero)
-                        }
-                        if count == 8 && 2 * (tx + 8) <= w && 2 * ty + 1 < h {
-                            // Interleave the two columns of outputs into full rows of 16.
-                            var top = SIMD16<Float>(), bottom = SIMD16<Float>()
-                            for j in 0..<8 {
-                                top[2 * j] = y00[j]; top[2 * j + 1] = y01[j]
-                                bottom[2 * j] = y10[j]; bottom[2 * j + 1] = y11[j]
-                            }
-                            let row = out + 2 * ty * w + 2 * tx
-                            UnsafeMutableRawPointer(row).storeBytes(of: top, as: SIMD16<Float>.self)
-                            UnsafeMutableRawPointer(row + w).storeBytes(of: bottom, as: SIMD16<Float>.self)
-                            tx += 8
-                            continue
-                        }
+                        let row = y + (cursor.b * outChannels + o) * h * w + 2 * cursor.ty * w + 2 * cursor.tx
+                        UnsafeMutableRawPointer(row).storeBytes(of: top, as: SIMD16<Float>.self)
+                        UnsafeMutableRawPointer(row + w).storeBytes(of: bottom, as: SIMD16<Float>.self)
+                        cursor.advance(by: 8)
+                    } else {
                         for j in 0..<count {
-                            let ox = 2 * (tx + j), oy = 2 * ty
-                            let top = out + oy * w + ox
+                            let ox = 2 * cursor.tx, oy = 2 * cursor.ty
+                            let top = y + (cursor.b * outChannels + o) * h * w + oy * w + ox
                             top[0] = y00[j]
                             if ox + 1 < w { top[1] = y01[j] }
                             if oy + 1 < h {
                                 top[w] = y10[j]
                                 if ox + 1 < w { top[w + 1] = y11[j] }
                             }
+                            cursor.advance(by: 1)
                         }
-                        tx += 8
                     }
+                    t += 8
                 }
             }
         }
@@ -255,11 +273,12 @@ enum Winograd {
         let tilesH = (h + 1) / 2, tilesW = (w + 1) / 2
         let tilesPerImage = tilesH * tilesW
         let tiles = n * tilesPerImage
-        // dY planes are copied into zero-padded scratch planes: outputs beyond the edge of an odd
-        // map have zero gradient, and whole groups of 8 tiles need no bounds checks.
-        let paddedTilesW = (tilesW + 7) / 8 * 8
-        let paddedWidth = 2 * paddedTilesW + 16
-        let paddedHeight = 2 * tilesH
+        // As in `convolve`: 8 tiles at a time, strided loads where tile rows are whole groups of 8,
+        // gathered otherwise. dY planes are copied into zero-padded scratch planes: outputs beyond the
+        // edge of an odd map have zero gradient.
+        let rowAligned = tilesW % 8 == 0
+        let paddedWidth = 2 * tilesW, paddedHeight = 2 * tilesH
+        let paddedPlane = paddedWidth * paddedHeight
 
         // dm: (16, outC, tiles)
         let mPlane = outChannels * tiles
@@ -267,54 +286,65 @@ enum Winograd {
         dm.withUnsafeMutableBufferPointer { mb in
             let mp = mb.baseAddress!
             parallelChunks(outChannels) { channels in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: paddedWidth * paddedHeight)
-                scratch.initialize(repeating: 0, count: paddedWidth * paddedHeight)
-                defer { scratch.deallocate() }
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: n * paddedPlane)
+                scratch.initialize(repeating: 0, count: n * paddedPlane)
+                let staging = UnsafeMutablePointer<Float>.allocate(capacity: 4 * 8)
+                staging.initialize(repeating: 0, count: 4 * 8)
+                defer { scratch.deallocate(); staging.deallocate() }
                 for o in channels {
                     for b in 0..<n {
                         let plane = dy + (b * outChannels + o) * h * w
                         for yy in 0..<h {
-                            (scratch + yy * paddedWidth).update(from: plane + yy * w, count: w)
+                            (scratch + b * paddedPlane + yy * paddedWidth).update(from: plane + yy * w, count: w)
                         }
-                        for ty in 0..<tilesH {
-                            var tx = 0
-                            while tx < tilesW {
-                                // row a of 8 tiles' 2x2 blocks: (left, right) from even and odd lanes
-                                func row(_ a: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-                                    let line = UnsafeRawPointer(scratch + (2 * ty + a) * paddedWidth + 2 * tx)
-                                    let pair = line.loadUnaligned(as: SIMD16<Float>.self)
-                                    return (pair.evenHalf, pair.oddHalf)
-                                }
-                                let (y00, y01) = row(0), (y10, y11) = row(1)
-                                // dY A^T (columns): (y0, y0 + y1, y0 - y1, -y1) per row, then A (.) on rows
-                                let w0 = (y00, y00 + y01, y00 - y01, -y01)
-                                let w1 = (y10, y10 + y11, y10 - y11, -y11)
-                                let count = min(8, tilesW - tx)
-                                let t = b * tilesPerImage + ty * tilesW + tx
-                                @inline(__always) func put(_ k: Int, _ value: SIMD8<Float>) {
-                                    let dst = mp + k * mPlane + o * tiles + t
-                                    if count == 8 {
-                                        UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
-                                    } else {
-                                        for j in 0..<count { dst[j] = value[j] }
-                                    }
-                                }
-                                @inline(__always) func putRow(_ r: Int, _ c0: SIMD8<Float>, _ c1: SIMD8<Float>,
-                                                              _ c2: SIMD8<Float>, _ c3: SIMD8<Float>) {
-                                    put(4 * r, c0); put(4 * r + 1, c1); put(4 * r + 2, c2); put(4 * r + 3, c3)
-                                }
-                                putRow(0, w0.0, w0.1, w0.2, w0.3)
-                                putRow(1, w0.0 + w1.0, w0.1 + w1.1, w0.2 + w1.2, w0.3 + w1.3)
-                                putRow(2, w0.0 - w1.0, w0.1 - w1.1, w0.2 - w1.2, w0.3 - w1.3)
-                                putRow(3, -w1.0, -w1.1, -w1.2, -w1.3)
-                                tx += 8
+                    }
+                    var cursor = TileCursor(tilesH: tilesH, tilesW: tilesW)
+                    var t = 0
+                    while t < tiles {
+                        let count = min(8, tiles - t)
+                        // the 8 tiles' 2x2 output gradients: row a, column b in y_ab
+                        var y00 = SIMD8<Float>(), y01 = SIMD8<Float>(), y10 = SIMD8<Float>(), y11 = SIMD8<Float>()
+                        if rowAligned {
+                            let corner = scratch + cursor.b * paddedPlane + 2 * cursor.ty * paddedWidth + 2 * cursor.tx
+                            let top = UnsafeRawPointer(corner).loadUnaligned(as: SIMD16<Float>.self)
+                            let bottom = UnsafeRawPointer(corner + paddedWidth).loadUnaligned(as: SIMD16<Float>.self)
+                            (y00, y01, y10, y11) = (top.evenHalf, top.oddHalf, bottom.evenHalf, bottom.oddHalf)
+                            cursor.advance(by: 8)
+                        } else {
+                            for j in 0..<count {
+                                let corner = scratch + cursor.b * paddedPlane + 2 * cursor.ty * paddedWidth + 2 * cursor.tx
+                                staging[j] = corner[0]; staging[8 + j] = corner[1]
+                                staging[16 + j] = corner[paddedWidth]; staging[24 + j] = corner[paddedWidth + 1]
+                                cursor.advance(by: 1)
+                            }
+                            func lanes(_ k: Int) -> SIMD8<Float> { UnsafeRawPointer(staging + 8 * k).loadUnaligned(as: SIMD8<Float>.self) }
+                            (y00, y01, y10, y11) = (lanes(0), lanes(1), lanes(2), lanes(3))
+                        }
+                        // dY A^T (columns): (y0, y0 + y1, y0 - y1, -y1) per row, then A (.) on rows
+                        let w0 = (y00, y00 + y01, y00 - y01, -y01)
+                        let w1 = (y10, y10 + y11, y10 - y11, -y11)
+                        let destination = mp + o * tiles + t
+                        @inline(__always) func put(_ k: Int, _ value: SIMD8<Float>) {
+                            let dst = destination + k * mPlane
+                            if count == 8 {
+                                UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
+                            } else {
+                                for j in 0..<count { dst[j] = value[j] }
                             }
                         }
+                        @inline(__always) func putRow(_ r: Int, _ c0: SIMD8<Float>, _ c1: SIMD8<Float>,
+                                                      _ c2: SIMD8<Float>, _ c3: SIMD8<Float>) {
+                            put(4 * r, c0); put(4 * r + 1, c1); put(4 * r + 2, c2); put(4 * r + 3, c3)
+                        }
+                        putRow(0, w0.0, w0.1, w0.2, w0.3)
+                        putRow(1, w0.0 + w1.0, w0.1 + w1.1, w0.2 + w1.2, w0.3 + w1.3)
+                        putRow(2, w0.0 - w1.0, w0.1 - w1.1, w0.2 - w1.2, w0.3 - w1.3)
+                        putRow(3, -w1.0, -w1.1, -w1.2, -w1.3)
+                        t += 8
                     }
                 }
             }
         }
-
         // du: (16, outC, inC) = dM_k (outC, tiles) x V_k^T (tiles, inC); small products with a long
         // inner dimension, so the 16 are shared among the threads rather than each one split.
         let uPlane = outChannels * inChannels
@@ -367,6 +397,28 @@ enum Winograd {
                     i += 8
                 }
             }
+        }
+    }
+}
+
+/// Where tile t of a batch lies, in V's column order: image `b`, tile row `ty`, tile column `tx`.
+struct TileCursor {
+    let tilesH: Int, tilesW: Int
+    var b = 0, ty = 0, tx = 0
+
+    init(tilesH: Int, tilesW: Int) {
+        self.tilesH = tilesH
+        self.tilesW = tilesW
+    }
+
+    /// Moves `k` tiles on (a step of 8 stays within a row when the rows are whole groups of 8).
+    @inline(__always)
+    mutating func advance(by k: Int) {
+        tx += k
+        while tx >= tilesW {
+            tx -= tilesW
+            ty += 1
+            if ty == tilesH { ty = 0; b += 1 }
         }
     }
 }

@@ -217,7 +217,7 @@ final class WinogradTests: XCTestCase {
     /// that fill the 8-lane groups of the transforms and ones that leave a partial group.
     func testWinogradMatchesIm2col() {
         for (n, c, o, h, w) in [(2, 3, 4, 7, 5), (3, 8, 6, 6, 6), (1, 5, 2, 1, 3), (2, 16, 16, 4, 4), (2, 3, 4, 18, 17), (1, 2, 3, 16, 33),
-                                (2, 9, 5, 10, 10), (1, 20, 3, 3, 2)] {
+                                (2, 9, 5, 10, 10), (1, 20, 3, 3, 2), (3, 4, 5, 16, 16), (2, 3, 2, 15, 32)] {
             var rng = RandomGenerator(seed: UInt64(h * 100 + w))
             let x = Tensor(randomNormal: [n, c, h, w], using: &rng)
             let dy = Tensor(randomNormal: [n, o, h, w], using: &rng)
