@@ -188,16 +188,17 @@ enum Winograd {
             }
         }
 
-        // m: (16, outC, tiles) = U_k (outC, inC) x V_k (inC, tiles)
+        // m: (16, outC, tiles) = U_k (outC, inC) x V_k (inC, tiles). The 16 products are shared among
+        // the threads whole (one synchronisation instead of 16, no product split below its best size).
         let mPlane = outChannels * tiles
         var m = [Float](unsafeUninitializedCapacity: 16 * mPlane) { _, c in c = 16 * mPlane }
         u.withUnsafeBufferPointer { ub in
             v.withUnsafeBufferPointer { vb in
                 m.withUnsafeMutableBufferPointer { mb in
-                    for k in 0..<16 {
+                    let up = ub.baseAddress!, vp = vb.baseAddress!, mp = mb.baseAddress!
+                    parallelFor(16) { k in
                         gemm(transposeA: false, transposeB: false, m: outChannels, n: tiles, k: inChannels,
-                             a: ub.baseAddress! + k * outChannels * inChannels, b: vb.baseAddress! + k * vPlane,
-                             c: mb.baseAddress! + k * mPlane)
+                             a: up + k * outChannels * inChannels, b: vp + k * vPlane, c: mp + k * mPlane, split: false)
                     }
                 }
             }
