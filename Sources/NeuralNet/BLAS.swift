@@ -5,12 +5,13 @@ import Dispatch
 ///
 /// OpenBLAS runs single-threaded and we split the product across our own threads: OpenBLAS's
 /// idle workers spin in sched_yield between calls and took a fifth of a training step from the
-/// element-wise loops running beside them. Splitting C by columns (or rows when it is narrow)
+/// element-wise loops running beside them. `split: false` keeps a product on the calling thread
+/// (for callers that run several at once). Splitting C by columns (or rows when it is narrow)
 /// keeps each piece a large, efficient GEMM.
 @inline(__always)
 func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
           alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-          beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+          beta: Float = 0, c: UnsafeMutablePointer<Float>, split: Bool = true) {
     let lda = transposeA ? m : k
     let ldb = transposeB ? k : n
     let threads = Threads.count
@@ -24,7 +25,7 @@ func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                     Int32(m1 - m0), Int32(n1 - n0), Int32(k), alpha, aStart, Int32(lda), bStart, Int32(ldb),
                     beta, c + m0 * n + n0, Int32(n))
     }
-    guard threads > 1, work >= 1 << 18 else {
+    guard split, threads > 1, work >= 1 << 18 else {
         call(0, m, 0, n)
         return
     }

@@ -18,10 +18,13 @@ public final class Conv2D: Layer {
     // columns: (inC * kH * kW, N * outH * outW), kept from forward for the weight gradient
     private var columns: [Float] = []
     private var inputShape: [Int] = []
-    // The input of a training forward on the Winograd path, which builds its columns in backward.
-    private var savedInput = Tensor(zeros: [0])
-    // winogradWeights: (16, outC, inC), the forward's transformed weights, reused by backward
+    // transformedInput: (16, inC, tiles), V of a training forward on the Winograd path, kept for
+    // the weight gradient (4x the input, where im2col's columns are 9x)
+    private var transformedInput: [Float] = []
+    // winogradWeights: (16, outC, inC), the transformed weights of `weight` at `winogradWeightsVersion`:
+    // reused by backward, and by every evaluation batch until the weights change.
     private var winogradWeights: [Float] = []
+    private var winogradWeightsVersion = -1
 
     /// Whether 3x3, stride-1, padding-1 convolutions use Winograd F(2x2, 3x3) for the forward pass
     /// and the input gradient (the weight gradient always uses im2col + GEMM).
@@ -86,18 +89,15 @@ public final class Conv2D: Layer {
 
         if usesWinograd {
             var output = [Float](unsafeUninitializedCapacity: n * outChannels * positions) { _, c in c = n * outChannels * positions }
-            let u = weight.value.data.withUnsafeBufferPointer {
-                Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels)
-            }
-            input.data.withUnsafeBufferPointer { x in
+            let u = transformedWeights()
+            let v = input.data.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { y in
                     Winograd.convolve(x.baseAddress!, n: n, inChannels: inChannels, height: h, width: w, u: u,
                                       outChannels: outChannels, output: y.baseAddress!, scale: scale, shift: shift, relu: relu)
                 }
             }
             columns = []
-            savedInput = keepColumns ? input : Tensor(zeros: [0])
-            winogradWeights = keepColumns ? u : []
+            transformedInput = keepColumns ? v : []
             inputShape = input.shape
             return Tensor(shape: [n, outChannels, oh, ow], data: output)
         }
@@ -139,7 +139,7 @@ public final class Conv2D: Layer {
                 }
             }
         }
-        savedInput = Tensor(zeros: [0])
+        transformedInput = []
         if keepColumns {
             columns = cols
             inputShape = input.shape
@@ -149,24 +149,25 @@ public final class Conv2D: Layer {
         return Tensor(shape: [n, outChannels, oh, ow], data: output)
     }
 
+    private func transformedWeights() -> [Float] {
+        if winogradWeightsVersion != weight.version || winogradWeights.isEmpty {
+            winogradWeights = weight.value.data.withUnsafeBufferPointer {
+                Winograd.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels)
+            }
+            winogradWeightsVersion = weight.version
+        }
+        return winogradWeights
+    }
+
     public func backward(_ gradOutput: Tensor) -> Tensor {
-        let winograd = savedInput.count > 0
-        precondition(!columns.isEmpty || winograd, "Conv2D.backward needs a forward pass in training mode first")
+        if !transformedInput.isEmpty { return backwardWinograd(gradOutput) }
+        precondition(!columns.isEmpty, "Conv2D.backward needs a forward pass in training mode first")
         let (n, h, w) = (inputShape[0], inputShape[2], inputShape[3])
         let (oh, ow) = (gradOutput.shape[2], gradOutput.shape[3])
         let k = kernelSize
         let patch = inChannels * k * k
         let positions = oh * ow
         let columnCount = n * positions
-        if winograd {
-            // The weight gradient needs the columns the Winograd forward did not build.
-            columns = [Float](unsafeUninitializedCapacity: patch * columnCount) { _, c in c = patch * columnCount }
-            savedInput.data.withUnsafeBufferPointer { x in
-                columns.withUnsafeMutableBufferPointer { c in
-                    im2col(x.baseAddress!, c.baseAddress!, n: n, h: h, w: w, oh: oh, ow: ow)
-                }
-            }
-        }
 
         // gradProduct: (outC, N * P), the layout the GEMMs want.
         var gradProduct = [Float](unsafeUninitializedCapacity: outChannels * columnCount) { _, c in c = outChannels * columnCount }
@@ -207,25 +208,7 @@ public final class Conv2D: Layer {
 
         if !computesInputGradient {
             columns = []
-            savedInput = Tensor(zeros: [0])
-            winogradWeights = []
             return Tensor(zeros: [0])
-        }
-
-        if winograd {
-            // dx is the 3x3 convolution of dy with the kernels transposed and rotated 180 degrees.
-            var gradInput = [Float](unsafeUninitializedCapacity: n * inChannels * h * w) { _, c in c = n * inChannels * h * w }
-            gradOutput.data.withUnsafeBufferPointer { dy in
-                gradInput.withUnsafeMutableBufferPointer { dx in
-                    Winograd.convolve(dy.baseAddress!, n: n, inChannels: outChannels, height: h, width: w, u: winogradWeights,
-                                      transposedU: true, outChannels: inChannels, output: dx.baseAddress!,
-                                      scale: nil, shift: nil, relu: false)
-                }
-            }
-            columns = []
-            savedInput = Tensor(zeros: [0])
-            winogradWeights = []
-            return Tensor(shape: inputShape, data: gradInput)
         }
 
         // dColumns (patch, NP) = W^T (patch, outC) x gradProduct (outC, NP); reuse the columns buffer.
@@ -245,6 +228,46 @@ public final class Conv2D: Layer {
             }
         }
         columns = []
+        return Tensor(shape: inputShape, data: gradInput)
+    }
+
+    /// Backward of a Winograd forward: the weight gradient from the kept transformed input (see
+    /// `Winograd.accumulateWeightGradient`), the input gradient as a Winograd convolution of dy
+    /// with the flipped, transposed kernels.
+    private func backwardWinograd(_ gradOutput: Tensor) -> Tensor {
+        let (n, h, w) = (inputShape[0], inputShape[2], inputShape[3])
+        let positions = h * w
+        precondition(gradOutput.shape == [n, outChannels, h, w],
+                     "Conv2D.backward: gradient \(gradOutput.shape) is not (\(n), \(outChannels), \(h), \(w))")
+        if let bias {
+            gradOutput.data.withUnsafeBufferPointer { dy in
+                bias.grad.data.withUnsafeMutableBufferPointer { db in
+                    for i in 0..<(n * outChannels) {
+                        var s: Float = 0
+                        for j in 0..<positions { s += dy[i * positions + j] }
+                        db[i % outChannels] += s
+                    }
+                }
+            }
+        }
+        gradOutput.data.withUnsafeBufferPointer { dy in
+            weight.grad.data.withUnsafeMutableBufferPointer { dw in
+                Winograd.accumulateWeightGradient(dy.baseAddress!, n: n, outChannels: outChannels, inChannels: inChannels,
+                                                  height: h, width: w, v: transformedInput, into: dw.baseAddress!)
+            }
+        }
+        transformedInput = []
+        guard computesInputGradient else { return Tensor(zeros: [0]) }
+
+        // dx is the 3x3 convolution of dy with the kernels transposed and rotated 180 degrees.
+        var gradInput = [Float](unsafeUninitializedCapacity: n * inChannels * positions) { _, c in c = n * inChannels * positions }
+        let flipped = Winograd.flippedTransposed(winogradWeights, outChannels: outChannels, inChannels: inChannels)
+        gradOutput.data.withUnsafeBufferPointer { dy in
+            gradInput.withUnsafeMutableBufferPointer { dx in
+                Winograd.convolve(dy.baseAddress!, n: n, inChannels: outChannels, height: h, width: w, u: flipped,
+                                  outChannels: inChannels, output: dx.baseAddress!, scale: nil, shift: nil, relu: false)
+            }
+        }
         return Tensor(shape: inputShape, data: gradInput)
     }
 

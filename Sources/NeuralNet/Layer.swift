@@ -1,7 +1,12 @@
 /// A learnable tensor and the gradient accumulated into it by `backward`, or a non-learnable
 /// state tensor (batch-norm running statistics) when `requiresGrad` is false.
 public final class Parameter {
-    public var value: Tensor
+    /// Every change of `value` (assignment or in-place write) bumps `version`, so layers can keep
+    /// values derived from it (Winograd-transformed weights) until it changes.
+    public var value: Tensor {
+        didSet { version &+= 1 }
+    }
+    public private(set) var version = 0
     public var grad: Tensor
     public let requiresGrad: Bool
 

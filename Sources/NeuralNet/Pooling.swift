@@ -26,8 +26,32 @@ public final class MaxPool2D: Layer {
         let oh = (h + 2 * padding - kernelHeight) / strideHeight + 1
         let ow = (w + 2 * padding - kernelWidth) / strideWidth + 1
         var output = [Float](repeating: 0, count: n * c * oh * ow)
-        var indices = [Int32](repeating: 0, count: n * c * oh * ow)
         let (kh, kw, sh, sw, p) = (kernelHeight, kernelWidth, strideHeight, strideWidth, padding)
+        if !training {
+            // Evaluation keeps no argmax: a branch-free maximum.
+            input.data.withUnsafeBufferPointer { xb in
+                output.withUnsafeMutableBufferPointer { yb in
+                    let x = xb.baseAddress!, y = yb.baseAddress!
+                    parallelFor(n * c, minimumPerThread: 8) { plane in
+                        let src = x + plane * h * w
+                        let dst = y + plane * oh * ow
+                        for oy in 0..<oh {
+                            let y0 = max(0, oy * sh - p), y1 = min(h, oy * sh - p + kh)
+                            for ox in 0..<ow {
+                                let x0 = max(0, ox * sw - p), x1 = min(w, ox * sw - p + kw)
+                                var best = -Float.infinity
+                                for yy in y0..<y1 {
+                                    for xx in x0..<x1 { best = max(best, src[yy * w + xx]) }
+                                }
+                                dst[oy * ow + ox] = best
+                            }
+                        }
+                    }
+                }
+            }
+            return Tensor(shape: [n, c, oh, ow], data: output)
+        }
+        var indices = [Int32](repeating: 0, count: n * c * oh * ow)
         input.data.withUnsafeBufferPointer { xb in
             output.withUnsafeMutableBufferPointer { yb in
                 indices.withUnsafeMutableBufferPointer { ib in
@@ -54,10 +78,8 @@ public final class MaxPool2D: Layer {
                 }
             }
         }
-        if training {
-            argmax = indices
-            inputShape = input.shape
-        }
+        argmax = indices
+        inputShape = input.shape
         return Tensor(shape: [n, c, oh, ow], data: output)
     }
 

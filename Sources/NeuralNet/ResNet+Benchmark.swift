@@ -5,15 +5,23 @@ import Foundation
 public struct ModelBenchmark: Codable, Sendable {
     public var trainStepSeconds: Double
     public var inferImagesPerSecond: Double
+    /// Processor time (all threads) per training step and per inference batch: on a machine shared
+    /// with other jobs, the work done, where wall time also counts the time other processes ran.
+    public var trainStepCPUSeconds: Double
+    public var inferBatchCPUSeconds: Double
     public var parameters: Int
 
     enum CodingKeys: String, CodingKey {
         case trainStepSeconds = "train_step_s"
         case inferImagesPerSecond = "infer_images_per_s"
+        case trainStepCPUSeconds = "train_step_cpu_s"
+        case inferBatchCPUSeconds = "infer_batch_cpu_s"
         case parameters
     }
 
-    public static func measure(config: ModelConfig, batch: Int, seconds: Double = 10, seed: UInt64 = 0) -> ModelBenchmark {
+    /// `training` or `inference` false skips that half (its figure is then 0), to profile the other.
+    public static func measure(config: ModelConfig, batch: Int, seconds: Double = 10, seed: UInt64 = 0,
+                               training: Bool = true, inference: Bool = true) -> ModelBenchmark {
         let model = ResNet(config: config, seed: seed)
         model.computesInputGradient = false  // as in PyTorch, where the input does not require grad
         var rng = RandomGenerator(seed: seed)
@@ -28,23 +36,34 @@ public struct ModelBenchmark: Codable, Sendable {
             _ = model.backward(loss.gradient)
             optimizer.step()
         }
-        let trainTimes = timeRepeatedly(seconds: seconds, warmup: 2, trainStep)
-        let inferTimes = timeRepeatedly(seconds: seconds / 2, warmup: 2) { _ = model.forward(input, training: false) }
-        return ModelBenchmark(trainStepSeconds: median(trainTimes),
-                              inferImagesPerSecond: Double(batch) / median(inferTimes),
+        let train = training ? timeRepeatedly(seconds: seconds, warmup: 2, trainStep) : (times: [], cpuPerCall: 0)
+        let infer = inference ? timeRepeatedly(seconds: seconds / 2, warmup: 2) { _ = model.forward(input, training: false) } : (times: [], cpuPerCall: 0)
+        return ModelBenchmark(trainStepSeconds: training ? median(train.times) : 0,
+                              inferImagesPerSecond: inference ? Double(batch) / median(infer.times) : 0,
+                              trainStepCPUSeconds: train.cpuPerCall, inferBatchCPUSeconds: infer.cpuPerCall,
                               parameters: model.parameters.reduce(0) { $0 + $1.value.count })
     }
 
-    private static func timeRepeatedly(seconds: Double, warmup: Int, _ body: () -> Void) -> [Double] {
+    /// Wall times of each call, and the mean processor time per call.
+    private static func timeRepeatedly(seconds: Double, warmup: Int, _ body: () -> Void) -> (times: [Double], cpuPerCall: Double) {
         for _ in 0..<warmup { body() }
         var times: [Double] = []
+        let cpuStart = processorSeconds()
         let start = DispatchTime.now().uptimeNanoseconds
         repeat {
             let t0 = DispatchTime.now().uptimeNanoseconds
             body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         } while times.count < 5 || (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < seconds && times.count < 200)
-        return times
+        return (times, (processorSeconds() - cpuStart) / Double(times.count))
+    }
+
+    /// User and system time of the whole process so far.
+    private static func processorSeconds() -> Double {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     private static func median(_ values: [Double]) -> Double {

@@ -108,14 +108,20 @@ public final class BasicBlock: Layer {
         let affine1 = bn1.inferenceAffine(), affine2 = bn2.inferenceAffine()
         var out = conv1.forwardFused(input, scale: affine1.scale, shift: affine1.shift, relu: true)
         out = conv2.forwardFused(out, scale: affine2.scale, shift: affine2.shift, relu: false)
+        var shortcut = input
         if let downsampleConv, let downsampleBN {
             let affine = downsampleBN.inferenceAffine()
-            out += downsampleConv.forwardFused(input, scale: affine.scale, shift: affine.shift, relu: false)
-        } else {
-            out += input
+            shortcut = downsampleConv.forwardFused(input, scale: affine.scale, shift: affine.shift, relu: false)
         }
-        out.data.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count where p[i] < 0 { p[i] = 0 }
+        // out = max(0, out + shortcut), one pass on the engine's threads
+        precondition(out.shape == shortcut.shape, "BasicBlock: main path \(out.shape) and shortcut \(shortcut.shape) differ")
+        out.data.withUnsafeMutableBufferPointer { ob in
+            shortcut.data.withUnsafeBufferPointer { sb in
+                let o = ob.baseAddress!, s = sb.baseAddress!
+                parallelChunks(ob.count, minimumPerThread: 1 << 15) { range in
+                    for i in range { o[i] = max(0, o[i] + s[i]) }
+                }
+            }
         }
         return out
     }

@@ -58,11 +58,15 @@ public struct Tensor: Sendable, Equatable {
         }
     }
 
+    /// Element-wise sum; large tensors (residual connections) on the engine's threads.
     public static func += (lhs: inout Tensor, rhs: Tensor) {
         precondition(lhs.shape == rhs.shape, "Tensor +=: shapes \(lhs.shape) and \(rhs.shape)")
-        lhs.data.withUnsafeMutableBufferPointer { a in
-            rhs.data.withUnsafeBufferPointer { b in
-                for i in 0..<a.count { a[i] += b[i] }
+        lhs.data.withUnsafeMutableBufferPointer { ab in
+            rhs.data.withUnsafeBufferPointer { bb in
+                let a = ab.baseAddress!, b = bb.baseAddress!
+                parallelChunks(ab.count, minimumPerThread: 1 << 15) { range in
+                    for i in range { a[i] += b[i] }
+                }
             }
         }
     }

@@ -213,9 +213,11 @@ final class WinogradTests: XCTestCase {
     override func tearDown() { Conv2D.winogradEnabled = true }
 
     /// The Winograd path (3x3, stride 1, padding 1) against im2col + GEMM, forward and both
-    /// gradients, on odd and even sizes.
+    /// gradients (the weight gradient in the Winograd domain), on odd and even sizes, channel counts
+    /// that fill the 8-lane groups of the transforms and ones that leave a partial group.
     func testWinogradMatchesIm2col() {
-        for (n, c, o, h, w) in [(2, 3, 4, 7, 5), (3, 8, 6, 6, 6), (1, 5, 2, 1, 3), (2, 16, 16, 4, 4), (2, 3, 4, 18, 17), (1, 2, 3, 16, 33)] {
+        for (n, c, o, h, w) in [(2, 3, 4, 7, 5), (3, 8, 6, 6, 6), (1, 5, 2, 1, 3), (2, 16, 16, 4, 4), (2, 3, 4, 18, 17), (1, 2, 3, 16, 33),
+                                (2, 9, 5, 10, 10), (1, 20, 3, 3, 2), (3, 4, 5, 16, 16), (2, 3, 2, 15, 32)] {
             var rng = RandomGenerator(seed: UInt64(h * 100 + w))
             let x = Tensor(randomNormal: [n, c, h, w], using: &rng)
             let dy = Tensor(randomNormal: [n, o, h, w], using: &rng)
@@ -234,6 +236,37 @@ final class WinogradTests: XCTestCase {
             XCTAssertLessThan(results[0].2.maxAbsDifference(results[1].2), 1e-4, "dweight")
             XCTAssertLessThan(results[0].3.maxAbsDifference(results[1].3), 1e-4, "dbias")
         }
+    }
+
+    /// Evaluation keeps the transformed weights across batches, so every way of changing the
+    /// weights (an in-place write, an assignment, an optimizer step) must reach the next batch.
+    /// Nine input channels: one full group of eight lanes in the weight transform and a partial one.
+    func testTransformedWeightsFollowWeightChanges() {
+        var rng = RandomGenerator(seed: 5)
+        let conv = Conv2D(inChannels: 9, outChannels: 5, kernelSize: 3, stride: 1, padding: 1, bias: false, rng: &rng)
+        let x = Tensor(randomNormal: [2, 9, 6, 6], using: &rng)
+        func im2colOutput() -> Tensor {
+            Conv2D.winogradEnabled = false
+            defer { Conv2D.winogradEnabled = true }
+            return conv.forward(x, training: false)
+        }
+        func assertCurrent(_ what: String, previous: Tensor) -> Tensor {
+            let y = conv.forward(x, training: false)
+            XCTAssertGreaterThan(y.maxAbsDifference(previous), 1e-2, "\(what): the weights did change")
+            XCTAssertLessThan(y.maxAbsDifference(im2colOutput()), 1e-4, what)
+            return y
+        }
+        var y = conv.forward(x, training: false)
+        XCTAssertLessThan(y.maxAbsDifference(im2colOutput()), 1e-4, "first batch")
+        conv.weight.value.data[4] += 1
+        y = assertCurrent("in-place write", previous: y)
+        conv.weight.value = Tensor(randomNormal: conv.weight.value.shape, using: &rng)
+        y = assertCurrent("assignment", previous: y)
+        _ = conv.forward(x, training: true)
+        conv.zeroGrad()
+        _ = conv.backward(Tensor(randomNormal: [2, 5, 6, 6], using: &rng))
+        Adam(parameters: conv.parameters, lr: 0.1).step()
+        _ = assertCurrent("Adam step", previous: y)
     }
 
     func testFusedEvaluationMatchesConvolutionThenAffineThenReLU() {

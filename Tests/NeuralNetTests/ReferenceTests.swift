@@ -59,6 +59,7 @@ final class ReferenceTests: XCTestCase {
     func testPoolingMatchesPyTorch() throws {
         let m = try fixture("maxpool_k3s2p1")
         let pool = MaxPool2D(kernelSize: 3, stride: 2, padding: 1)
+        assertClose(pool.forward(m["x"]!, training: false), m["y"], tolerance: 0, "maxpool y (evaluation, no argmax)")
         assertClose(pool.forward(m["x"]!, training: true), m["y"], tolerance: 0, "maxpool y")
         assertClose(pool.backward(m["dy"]!), m["dx"], tolerance: 0, "maxpool dx")
 
