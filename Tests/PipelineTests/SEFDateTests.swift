@@ -141,14 +141,14 @@ final class SEFDateTests: XCTestCase {
 
     // MARK: Runs
 
-    /// A finished run of one small synthetic page, its day column (column 0, printed day numbers)
+    /// A finished run of small synthetic pages (one by default), their day column (column 0, printed day numbers)
     /// read as dates under the name "Day"; `table` adds keys to the pipeline's table section,
     /// `sections` other sections; `model` nil: a tiny random model (reads nothing right).
-    func makeRun(model: String? = nil, table: String = "", sections: String = "", rows: Int = 8,
+    func makeRun(model: String? = nil, table: String = "", sections: String = "", pages: Int = 1, rows: Int = 8,
                  columns: [SyntheticColumnSpec] = SyntheticColumnSpec.weatherTable, seed: UInt64 = 31)
         throws -> (run: String, truth: CSVTable) {
         let root = PipelineFixtures.temporaryFolder(self, "sef")
-        var options = PipelineFixtures.pageOptions(pages: 1, seed: seed)
+        var options = PipelineFixtures.pageOptions(pages: pages, seed: seed)
         options.rows = rows
         options.columns = columns
         try PipelineFixtures.writePages(options, to: root + "/scans")
@@ -219,6 +219,23 @@ final class SEFDateTests: XCTestCase {
             }
             XCTAssertEqual(observation[0...1], ["1903", "2"])
         }
+    }
+
+    /// With `start`, the run's pages are months in run order: page n is `start` + n - 1 months.
+    func testEachPageOfARunIsTheNextMonth() throws {
+        let (run, _) = try makeRun(table: "header_rows: 1\nnumeric_columns: [1]", pages: 3,
+                                   columns: Array(SyntheticColumnSpec.weatherTable.prefix(1)))
+        var options = SEFOptions(id: "ST01")
+        options.variables = [try SEFOptions.variable("Max=Tx:C")]
+        options.start = try SEFOptions.month("1901-11")
+        options.dayOffset = 0
+        let written = observations(try XCTUnwrap(try RunExport.sef(runFolder: run, options: options).files["ST01_Tx.tsv"]))
+        var months: [String: Set<String>] = [:]
+        for observation in written {
+            let page = try XCTUnwrap(observation[7].split(separator: "|").first { $0.hasPrefix("page=") }).dropFirst(5)
+            months[String(page), default: []].insert(observation[0] + "-" + observation[1])
+        }
+        XCTAssertEqual(months, ["synth-0001": ["1901-11"], "synth-0002": ["1901-12"], "synth-0003": ["1902-1"]])
     }
 
     /// The day cells (column 0) of a run's pages as the classify stage left them.
