@@ -209,6 +209,7 @@ public struct CheckParameters: Codable, Equatable, Sendable {
     /// Check `table.date_columns` against the rows (Recognition's `TableChecks.checkDates`): a day
     /// column's numbers follow day = row + k, a month or year column's stay one value; cells that
     /// agree are verified, cells that do not are flagged (corrected when an alternative agrees).
+    /// Like every check, only with `enabled`.
     public var dates = true
 
     public init() {}
