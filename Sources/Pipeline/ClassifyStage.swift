@@ -186,6 +186,16 @@ public enum ClassifyStage {
                 layout.chooseDecimals = false
                 cellReadings = TableChecks.apply(readings: cellReadings, positions: positions, layout: layout,
                                                  reviewThreshold: reader.settings.reviewThreshold, correct: checks.correct).readings
+                // Date columns are checked against the rows instead (day = row + k down a daily sheet):
+                // a printed day the network misreads with confidence breaks the page's sequence.
+                if checks.dates {
+                    for column in table.dateColumns.sorted() {
+                        let cells = page.cells.indices.filter { page.cells[$0].column == column }
+                        let outcome = TableChecks.checkDates(readings: cells.map { cellReadings[$0] }, rows: cells.map { page.cells[$0].row },
+                                                             reviewThreshold: reader.settings.reviewThreshold, correct: checks.correct)
+                        for (k, index) in cells.enumerated() { cellReadings[index] = outcome.readings[k] }
+                    }
+                }
                 records = cellReadings.indices.map { record($0, cellReadings[$0]) }
             }
             results.append(PageReadings(decimals: Dictionary(uniqueKeysWithValues: decimals.map { (String($0.key), $0.value) }),

@@ -178,7 +178,10 @@ public enum RunExport {
             throw PipelineError(path: runFolder, problem: "SEF date columns: \(problem)")
         }
         let export = try provenance(runFolder: runFolder)
-        let pageOrder = Array(NSOrderedSet(array: export.values.map(\.page))) as! [String]
+        // Pages in run order, each once. (NSOrderedSet does not merge equal Swift strings on
+        // Linux: every value counted as a page, and page 2 was dated months or years late.)
+        var pageOrder: [String] = [], seenPages = Set<String>()
+        for value in export.values where seenPages.insert(value.page).inserted { pageOrder.append(value.page) }
         func month(of page: String) throws -> (year: Int, month: Int) {
             if let given = options.pageMonths[page] { return given }
             guard let start = options.start, let index = pageOrder.firstIndex(of: page) else {

@@ -206,6 +206,11 @@ public struct CheckParameters: Codable, Equatable, Sendable {
     public var correct = true
     /// Declared relations: {kind: midrange|sum|at-least, columns: [A, B, C]} (column numbers).
     public var relations: [DeclaredRelation] = []
+    /// Check `table.date_columns` against the rows (Recognition's `TableChecks.checkDates`): a day
+    /// column's numbers follow day = row + k, a month or year column's stay one value; cells that
+    /// agree are verified, cells that do not are flagged (corrected when an alternative agrees).
+    /// Like every check, only with `enabled`.
+    public var dates = true
 
     public init() {}
 
@@ -215,7 +220,7 @@ public struct CheckParameters: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case enabled, learnRelations = "learn_relations", correct, relations
+        case enabled, learnRelations = "learn_relations", correct, relations, dates
     }
 }
 

@@ -178,6 +178,9 @@ public final class PipelineRunner {
         var table = PipelineConfig.flattened(config.table, prefix: "table")
         // A key added later, empty unless used: left out then, so that runs made before it stay up to date.
         if config.table.dateColumns.isEmpty { table["table.date_columns"] = nil }
+        // The date checks act on date columns only: without them the key changes nothing.
+        var checks = PipelineConfig.flattened(config.checks, prefix: "checks")
+        if config.table.dateColumns.isEmpty { checks["checks.dates"] = nil }
         switch stage {
         case .ingest:
             return PipelineConfig.flattened(config.ingest, prefix: "ingest")
@@ -192,7 +195,7 @@ public final class PipelineRunner {
         case .classify:
             return PipelineConfig.flattened(config.classify, prefix: "classify")
                 .merging(table) { a, _ in a }
-                .merging(PipelineConfig.flattened(config.checks, prefix: "checks")) { a, _ in a }
+                .merging(checks) { a, _ in a }
                 .merging(["reader": config.reader, "cell_model": config.reader == "segment" ? "" : config.cellModel,
                           "cell_model.sha256": cellModelSum,
                           "model.sha256": manifest.model.sha256,

@@ -141,14 +141,14 @@ final class SEFDateTests: XCTestCase {
 
     // MARK: Runs
 
-    /// A finished run of one small synthetic page, its day column (column 0, printed day numbers)
+    /// A finished run of small synthetic pages (one by default), their day column (column 0, printed day numbers)
     /// read as dates under the name "Day"; `table` adds keys to the pipeline's table section,
     /// `sections` other sections; `model` nil: a tiny random model (reads nothing right).
-    func makeRun(model: String? = nil, table: String = "", sections: String = "", rows: Int = 8,
+    func makeRun(model: String? = nil, table: String = "", sections: String = "", pages: Int = 1, rows: Int = 8,
                  columns: [SyntheticColumnSpec] = SyntheticColumnSpec.weatherTable, seed: UInt64 = 31)
         throws -> (run: String, truth: CSVTable) {
         let root = PipelineFixtures.temporaryFolder(self, "sef")
-        var options = PipelineFixtures.pageOptions(pages: 1, seed: seed)
+        var options = PipelineFixtures.pageOptions(pages: pages, seed: seed)
         options.rows = rows
         options.columns = columns
         try PipelineFixtures.writePages(options, to: root + "/scans")
@@ -175,9 +175,12 @@ final class SEFDateTests: XCTestCase {
         return lines.dropFirst(13).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
     }
 
-    /// The shipped model reads the printed day column of a synthetic page; every observation in
+    /// The shipped model reads the printed day column of a synthetic page (rows 1-14: the
+    /// two-digit days are where it misreads a printed 1; on this page it reads day 14 as 24 at
+    /// over 0.9, flagged ok without the date checks); every observation in
     /// the SEF file is dated with the day the page prints on its row (the truth's row: row 1 is
-    /// day 1), not with row + day_offset, and the date part comes from the run's pipeline file.
+    /// day 1), not with row + day_offset, or says its date is doubtful: the date checks leave no
+    /// wrong day flagged ok. The date part comes from the run's pipeline file.
     func testSEFTakesEachObservationsDayFromTheDayColumnOfARun() throws {
         let (run, truth) = try makeRun(model: PipelineFixtures.shippedModel, sections: """
             reader: segment
@@ -186,11 +189,16 @@ final class SEFDateTests: XCTestCase {
               variables: ["Max=ta:C"]
               start: 1903-02
               date_columns: {day: Day}
-            """, rows: 9, columns: [SyntheticColumnSpec.weatherTable[0]])
+            """, rows: 14, columns: [SyntheticColumnSpec.weatherTable[0]], seed: 33)
         let transcription = try CSVTable.load(path: run + "/transcription.csv")
         let column = transcription.column("column")!, name = transcription.column("column_name")!
-        XCTAssertEqual(transcription.rows.filter { $0[column] == "0" && $0[name] == "Day" }.count, 9,
+        XCTAssertEqual(transcription.rows.filter { $0[column] == "0" && $0[name] == "Day" }.count, 14,
                        "the printed day column is read, though the layout takes it for row labels")
+        let row = transcription.column("row")!, value = transcription.column("value")!, flag = transcription.column("flag")!
+        let days = transcription.rows.filter { $0[column] == "0" }
+        XCTAssertEqual(days.filter { $0[flag] == "ok" && $0[value] != $0[row] }.map { "row \($0[row]): \($0[value])" }, [],
+                       "no wrong day is flagged ok")
+        XCTAssertGreaterThanOrEqual(days.filter { $0[flag] == "ok" }.count, 10, "the sequence verifies the right days")
 
         let options = try SEFOptions(parameters: try PipelineConfig.load(path: run + "/pipeline.yaml").sef, path: "pipeline.yaml")
         XCTAssertEqual(options.dateColumns, [.day: "Day"])
@@ -205,10 +213,72 @@ final class SEFDateTests: XCTestCase {
         for observation in written {
             let row = try XCTUnwrap(observation[7].split(separator: "|").first { $0.hasPrefix("row=") }.map { Int($0.dropFirst(4))! })
             XCTAssertTrue(dated.contains { Int($0[truthRow]) == row }, "row \(row) holds a value in the truth")
-            // Synthetic pages print day d on table row d.
-            XCTAssertEqual(observation[2], String(row), "the day of row \(row): \(observation)")
+            // Synthetic pages print day d on table row d; a day read otherwise must say it is doubtful.
+            if observation[2] != String(row) {
+                XCTAssertTrue(observation[7].contains("date_flag=review|date_doubtful=day"), "the day of row \(row): \(observation)")
+            }
             XCTAssertEqual(observation[0...1], ["1903", "2"])
         }
+    }
+
+    /// With `start`, the run's pages are months in run order: page n is `start` + n - 1 months.
+    func testEachPageOfARunIsTheNextMonth() throws {
+        let (run, _) = try makeRun(table: "header_rows: 1\nnumeric_columns: [1]", pages: 3,
+                                   columns: Array(SyntheticColumnSpec.weatherTable.prefix(1)))
+        var options = SEFOptions(id: "ST01")
+        options.variables = [try SEFOptions.variable("Max=Tx:C")]
+        options.start = try SEFOptions.month("1901-11")
+        options.dayOffset = 0
+        let written = observations(try XCTUnwrap(try RunExport.sef(runFolder: run, options: options).files["ST01_Tx.tsv"]))
+        var months: [String: Set<String>] = [:]
+        for observation in written {
+            let page = try XCTUnwrap(observation[7].split(separator: "|").first { $0.hasPrefix("page=") }).dropFirst(5)
+            months[String(page), default: []].insert(observation[0] + "-" + observation[1])
+        }
+        XCTAssertEqual(months, ["synth-0001": ["1901-11"], "synth-0002": ["1901-12"], "synth-0003": ["1902-1"]])
+    }
+
+    /// The day cells (column 0) of a run's pages as the classify stage left them.
+    func dayCells(_ run: String) throws -> [CellReadingRecord] {
+        let pages = try FileManager.default.contentsOfDirectory(atPath: run + "/pages").sorted()
+        return try pages.flatMap { page in
+            try PageFiles.decode(PageReadings.self, from: run + "/pages/\(page)/readings.json").cells.filter { $0.column == 0 }
+        }
+    }
+
+    /// The classify stage checks the printed day column against the rows: a day that agrees with
+    /// row + k is ok (verified, whatever its confidence), one that does not is review, corrected
+    /// or not. `checks.dates: false` leaves the cells as the reader read them; the switch is in
+    /// the classify stage's fingerprint, so changing it reclassifies the pages.
+    func testTheDayColumnIsCheckedAgainstTheRowsUnlessTurnedOff() throws {
+        // On this page the shipped model reads the printed 14 as 24, sure of it (10 and 13 as 20 and 23, unsure).
+        let (run, _) = try makeRun(model: PipelineFixtures.shippedModel, sections: "reader: segment", rows: 14,
+                                   columns: [SyntheticColumnSpec.weatherTable[0]], seed: 33)
+        XCTAssertEqual(try RunManifest.load(runFolder: run).stages["classify"]?.parameters["checks.dates"], "1", "true, as JSON writes it")
+        let checked = try dayCells(run)
+        XCTAssertEqual(checked.count, 14)
+        for cell in checked {
+            XCTAssertEqual([cell.checksHeld, cell.checksBroken].compactMap { $0 }, ["date-sequence"], "row \(cell.row)")
+            let agrees = cell.value == String(cell.row)
+            XCTAssertEqual(cell.flag == .ok, agrees && cell.uncheckedValue == nil,
+                           "row \(cell.row): \(cell.value) (read \(cell.uncheckedValue ?? cell.value)) flagged \(cell.flag)")
+        }
+
+        var request = PipelineFixtures.request(folder: run, scans: [run + "/../scans"], model: PipelineFixtures.shippedModel)
+        request.overrides = ["checks.dates=false"]
+        XCTAssertEqual(try PipelineRunner(request).run().failures, [])
+        XCTAssertEqual(try RunManifest.load(runFolder: run).stages["classify"]?.parameters["checks.dates"], "0")
+        let unchecked = try dayCells(run)
+        XCTAssertEqual(unchecked.map(\.row), checked.map(\.row))
+        for (cell, before) in zip(unchecked, checked) {
+            XCTAssertNil(cell.checksHeld)
+            XCTAssertNil(cell.checksBroken)
+            XCTAssertNil(cell.uncheckedValue)
+            XCTAssertEqual(cell.value, before.uncheckedValue ?? before.value, "the reading before any correction")
+            XCTAssertEqual(cell.flag, cell.confidence < 0.9 ? .review : .ok, "row \(cell.row): the confidence alone decides")
+        }
+        XCTAssertTrue(unchecked.contains { $0.flag == .ok && $0.value != String($0.row) },
+                      "without the checks a confidently misread day is ok: \(unchecked.map { "\($0.row):\($0.value):\($0.flag)" })")
     }
 
     /// Date cells as a reader leaves them (edited into a tiny model's transcription): a day the
@@ -281,5 +351,4 @@ final class SEFDateTests: XCTestCase {
                                   "--day-column", "0", "--day-offset", "1"])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("--day-column and --day-offset"), refused.stderr)
-    }
-}
+    }}
