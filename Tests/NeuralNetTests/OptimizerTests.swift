@@ -55,4 +55,26 @@ final class OptimizerTests: XCTestCase {
             XCTAssertTrue(parameter.grad.data.allSatisfy { $0 == 0 }, "size \(size)")
         }
     }
+
+    /// Batch norm's backward with the following ReLU's mask folded in (8-lane path: 4x4 planes;
+    /// scalar path: 3x3) equals ReLU's backward then batch norm's, to float rounding.
+    func testBatchNormBackwardWithReLUMaskEqualsSeparatePasses() {
+        var rng = RandomGenerator(seed: 3)
+        for side in [4, 3] {
+            let input = Tensor(randomNormal: [3, 5, side, side], using: &rng)
+            let dy = Tensor(randomNormal: input.shape, using: &rng)
+            func run(fused: Bool) -> (Tensor, Tensor, Tensor) {
+                let bn = BatchNorm(channels: 5), relu = ReLU()
+                for c in 0..<5 { bn.weight.value.data[c] = 0.5 + Float(c) * 0.3; bn.bias.value.data[c] = Float(c) * 0.1 - 0.2 }
+                _ = relu.forward(bn.forward(input, training: true), training: true)
+                let dx = fused ? bn.backward(dy, reluOutput: relu.takeOutput()) : bn.backward(relu.backward(dy))
+                return (dx, bn.weight.grad, bn.bias.grad)
+            }
+            let fused = run(fused: true), separate = run(fused: false)
+            XCTAssertLessThan(fused.0.maxAbsDifference(separate.0), 1e-5, "dx, \(side)x\(side)")
+            XCTAssertLessThan(fused.1.maxAbsDifference(separate.1), 1e-5, "dgamma, \(side)x\(side)")
+            XCTAssertLessThan(fused.2.maxAbsDifference(separate.2), 1e-5, "dbeta, \(side)x\(side)")
+            XCTAssertGreaterThan(separate.0.data.map(abs).max() ?? 0, 0.01, "the gradient is not trivially zero")
+        }
+    }
 }
