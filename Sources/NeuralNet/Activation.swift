@@ -4,30 +4,44 @@ public final class ReLU: Layer {
 
     public init() {}
 
+    // The input is usually still referenced by the caller, so writing it in place would first copy
+    // it: a fresh buffer reads and writes each value once.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        var y = input
-        y.data.withUnsafeMutableBufferPointer { p in
-            let base = p.baseAddress!
-            parallelChunks(p.count, minimumPerThread: 1 << 16) { range in
-                for i in range where base[i] < 0 { base[i] = 0 }
+        var y = [Float](unsafeUninitializedCapacity: input.count) { _, c in c = input.count }
+        input.data.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+                let x = xb.baseAddress!, out = yb.baseAddress!
+                parallelChunks(xb.count, minimumPerThread: 1 << 16) { range in
+                    for i in range { out[i] = x[i] < 0 ? 0 : x[i] }
+                }
             }
         }
-        if training { output = y }
-        return y
+        let result = Tensor(shape: input.shape, data: y)
+        if training { output = result }
+        return result
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
-        var dx = gradOutput
+        var dx = [Float](unsafeUninitializedCapacity: gradOutput.count) { _, c in c = gradOutput.count }
         output.data.withUnsafeBufferPointer { yb in
-            dx.data.withUnsafeMutableBufferPointer { db in
-                let y = yb.baseAddress!, d = db.baseAddress!
-                parallelChunks(db.count, minimumPerThread: 1 << 16) { range in
-                    for i in range where y[i] <= 0 { d[i] = 0 }
+            gradOutput.data.withUnsafeBufferPointer { gb in
+                dx.withUnsafeMutableBufferPointer { db in
+                    let y = yb.baseAddress!, g = gb.baseAddress!, d = db.baseAddress!
+                    parallelChunks(db.count, minimumPerThread: 1 << 16) { range in
+                        for i in range { d[i] = y[i] <= 0 ? 0 : g[i] }
+                    }
                 }
             }
         }
         output = Tensor(zeros: [0])
-        return dx
+        return Tensor(shape: gradOutput.shape, data: dx)
+    }
+
+    /// The output kept by a training forward, handed over instead of running `backward`: a
+    /// following layer's backward (`BatchNorm.backward(_:reluOutput:)`) masks the gradient itself.
+    func takeOutput() -> Tensor {
+        defer { output = Tensor(zeros: [0]) }
+        return output
     }
 }
 

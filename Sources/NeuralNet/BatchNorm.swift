@@ -146,6 +146,20 @@ public final class BatchNorm: Layer {
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
+        backward(gradOutput, reluOutput: nil)
+    }
+
+    /// Backward of batch norm followed by ReLU, given dLoss/d(ReLU output) and the ReLU's output
+    /// (same shape): the gradient passes where that output is positive, masked as it is read here
+    /// instead of in a pass of its own.
+    func backward(_ gradOutput: Tensor, reluOutput: Tensor?) -> Tensor {
+        if let reluOutput {
+            precondition(reluOutput.shape == gradOutput.shape,
+                         "BatchNorm.backward: ReLU output \(reluOutput.shape) and gradient \(gradOutput.shape) differ")
+            guard trainedForward else {
+                return backward(ReLUMask.apply(gradOutput, positiveWhere: reluOutput), reluOutput: nil)
+            }
+        }
         let n = inputShape[0]
         let spatial = gradOutput.count / max(1, n * channels)
         let perChannel = Float(n * spatial)
@@ -174,31 +188,29 @@ public final class BatchNorm: Layer {
 
         var dGamma = [Float](repeating: 0, count: channels)
         var dBeta = [Float](repeating: 0, count: channels)
+        // mask: (N, C, H, W), the ReLU output when there is one (else unread).
+        let mask = reluOutput ?? gradOutput
+        let masked = reluOutput != nil
         gradOutput.data.withUnsafeBufferPointer { dyb in
-            normalized.withUnsafeBufferPointer { nb in
-                gradInput.withUnsafeMutableBufferPointer { dxb in
-                    dGamma.withUnsafeMutableBufferPointer { dgb in
-                        dBeta.withUnsafeMutableBufferPointer { dbb in
-                            let dy = dyb.baseAddress!, xn = nb.baseAddress!, dx = dxb.baseAddress!
-                            let dgP = dgb.baseAddress!, dbP = dbb.baseAddress!
-                            parallelFor(channels) { c in
-                                var sumDy: Float = 0, sumDyXn: Float = 0
-                                for b in 0..<n {
-                                    let off = (b * channels + c) * spatial
-                                    for j in 0..<spatial {
-                                        sumDy += dy[off + j]
-                                        sumDyXn += dy[off + j] * xn[off + j]
-                                    }
-                                }
-                                dgP[c] = sumDyXn
-                                dbP[c] = sumDy
-                                // dx = gamma * invStd / M * (M * dy - sum(dy) - xhat * sum(dy * xhat))
-                                let k = g[c] * inv[c] / perChannel
-                                let meanDy = sumDy, meanDyXn = sumDyXn
-                                for b in 0..<n {
-                                    let off = (b * channels + c) * spatial
-                                    for j in 0..<spatial {
-                                        dx[off + j] = k * (perChannel * dy[off + j] - meanDy - xn[off + j] * meanDyXn)
+            mask.data.withUnsafeBufferPointer { yb in
+                normalized.withUnsafeBufferPointer { nb in
+                    gradInput.withUnsafeMutableBufferPointer { dxb in
+                        dGamma.withUnsafeMutableBufferPointer { dgb in
+                            dBeta.withUnsafeMutableBufferPointer { dbb in
+                                let planes = BackwardPlanes(dy: dyb.baseAddress!, reluOutput: yb.baseAddress!,
+                                                            normalized: nb.baseAddress!, dx: dxb.baseAddress!,
+                                                            n: n, channels: channels, spatial: spatial)
+                                let dgP = dgb.baseAddress!, dbP = dbb.baseAddress!
+                                parallelFor(channels) { c in
+                                    let sums = masked ? planes.sums(c, masked: true) : planes.sums(c, masked: false)
+                                    dgP[c] = sums.dyXn
+                                    dbP[c] = sums.dy
+                                    // dx = gamma * invStd / M * (M * dy - sum(dy) - xhat * sum(dy * xhat))
+                                    let k = g[c] * inv[c] / perChannel
+                                    if masked {
+                                        planes.inputGradient(c, k: k, m: perChannel, sums: sums, masked: true)
+                                    } else {
+                                        planes.inputGradient(c, k: k, m: perChannel, sums: sums, masked: false)
                                     }
                                 }
                             }
@@ -213,5 +225,84 @@ public final class BatchNorm: Layer {
         }
         normalized = []
         return Tensor(shape: inputShape, data: gradInput)
+    }
+}
+
+/// The training backward's buffers, all (N, C, H*W) with `spatial` = H*W, and its per-channel
+/// passes. Where `spatial` is a multiple of 8 the sums run in 8 lanes (summed in a different order
+/// than one float at a time: differences at float rounding level, checked by the reference tests).
+private struct BackwardPlanes {
+    let dy: UnsafePointer<Float>, reluOutput: UnsafePointer<Float>, normalized: UnsafePointer<Float>
+    let dx: UnsafeMutablePointer<Float>
+    let n: Int, channels: Int, spatial: Int
+
+    /// dLoss/d(batch-norm output): dy, zero where the following ReLU's output is not positive.
+    @inline(__always) private func gradient8(_ k: Int, masked: Bool) -> SIMD8<Float> {
+        let d = UnsafeRawPointer(dy + k).loadUnaligned(as: SIMD8<Float>.self)
+        guard masked else { return d }
+        let y = UnsafeRawPointer(reluOutput + k).loadUnaligned(as: SIMD8<Float>.self)
+        return d.replacing(with: 0, where: y .<= 0)
+    }
+
+    @inline(__always) private func gradient(_ k: Int, masked: Bool) -> Float {
+        masked && reluOutput[k] <= 0 ? 0 : dy[k]
+    }
+
+    /// sum(dy) and sum(dy * xhat) over channel c.
+    @inline(__always) func sums(_ c: Int, masked: Bool) -> (dy: Float, dyXn: Float) {
+        var sumDy: Float = 0, sumDyXn: Float = 0
+        if spatial % 8 == 0 {
+            var lanesDy = SIMD8<Float>(), lanesDyXn = SIMD8<Float>()
+            for b in 0..<n {
+                let off = (b * channels + c) * spatial
+                for j in stride(from: 0, to: spatial, by: 8) {
+                    let d = gradient8(off + j, masked: masked)
+                    lanesDy += d
+                    lanesDyXn += d * UnsafeRawPointer(normalized + off + j).loadUnaligned(as: SIMD8<Float>.self)
+                }
+            }
+            return (lanesDy.sum(), lanesDyXn.sum())
+        }
+        for b in 0..<n {
+            let off = (b * channels + c) * spatial
+            for j in 0..<spatial {
+                let d = gradient(off + j, masked: masked)
+                sumDy += d
+                sumDyXn += d * normalized[off + j]
+            }
+        }
+        return (sumDy, sumDyXn)
+    }
+
+    /// dx over channel c: k * (m * dy - sum(dy) - xhat * sum(dy * xhat)), k = gamma * invStd / m.
+    @inline(__always) func inputGradient(_ c: Int, k: Float, m: Float, sums: (dy: Float, dyXn: Float), masked: Bool) {
+        if spatial % 8 == 0 {
+            let k8 = SIMD8<Float>(repeating: k), m8 = SIMD8<Float>(repeating: m)
+            let sumDy8 = SIMD8<Float>(repeating: sums.dy), sumDyXn8 = SIMD8<Float>(repeating: sums.dyXn)
+            for b in 0..<n {
+                let off = (b * channels + c) * spatial
+                for j in stride(from: 0, to: spatial, by: 8) {
+                    let xn = UnsafeRawPointer(normalized + off + j).loadUnaligned(as: SIMD8<Float>.self)
+                    let value = k8 * (m8 * gradient8(off + j, masked: masked) - sumDy8 - xn * sumDyXn8)
+                    UnsafeMutableRawPointer(dx + off + j).storeBytes(of: value, as: SIMD8<Float>.self)
+                }
+            }
+            return
+        }
+        for b in 0..<n {
+            let off = (b * channels + c) * spatial
+            for j in 0..<spatial {
+                dx[off + j] = k * (m * gradient(off + j, masked: masked) - sums.dy - normalized[off + j] * sums.dyXn)
+            }
+        }
+    }
+}
+
+/// dy where `output` > 0, else 0: ReLU's backward from its output.
+enum ReLUMask {
+    static func apply(_ gradient: Tensor, positiveWhere output: Tensor) -> Tensor {
+        var dx = gradient
+        for i in 0..<dx.count where output.data[i] <= 0 { dx.data[i] = 0 }
+        return dx
     }
 }

@@ -49,29 +49,69 @@ public final class Adam: Optimizer {
 
     public func step() {
         stepCount += 1
-        let correction1 = 1 - pow(beta1, Float(stepCount))
-        let correction2 = 1 - pow(beta2, Float(stepCount))
-        let lr = learningRate, b1 = beta1, b2 = beta2, eps = eps, wd = weightDecay, decoupled = decoupled
+        let constants = AdamConstants(lr: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
+                                      correction1: 1 - pow(beta1, Float(stepCount)),
+                                      correction2: 1 - pow(beta2, Float(stepCount)))
+        let decoupled = decoupled
         for (index, parameter) in parameters.enumerated() {
             parameter.value.data.withUnsafeMutableBufferPointer { pb in
                 parameter.grad.data.withUnsafeBufferPointer { gb in
                     firstMoments[index].withUnsafeMutableBufferPointer { mb in
                         secondMoments[index].withUnsafeMutableBufferPointer { vb in
                             let p = pb.baseAddress!, g = gb.baseAddress!, m = mb.baseAddress!, v = vb.baseAddress!
+                            // Memory-bound (four streams in, three out): 2^15 values per thread at least.
                             parallelChunks(pb.count, minimumPerThread: 1 << 15) { range in
-                                for i in range {
-                                    var grad = g[i]
-                                    if decoupled { p[i] *= 1 - lr * wd } else { grad += wd * p[i] }
-                                    m[i] = b1 * m[i] + (1 - b1) * grad
-                                    v[i] = b2 * v[i] + (1 - b2) * grad * grad
-                                    let denominator = (v[i] / correction2).squareRoot() + eps
-                                    p[i] -= lr * (m[i] / correction1) / denominator
+                                if decoupled {
+                                    Adam.update(p, g, m, v, range, constants, decoupled: true)
+                                } else {
+                                    Adam.update(p, g, m, v, range, constants, decoupled: false)
                                 }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    struct AdamConstants {
+        var lr, beta1, beta2, eps, weightDecay, correction1, correction2: Float
+    }
+
+    /// p, g, m, v: (count) of one parameter; updates `range` of them, 8 lanes at a time. Each lane
+    /// does the same IEEE operations in the same order as the scalar tail (vdivps and vsqrtps round
+    /// like their scalar forms), so the result does not depend on where the 8-lane runs start.
+    @inline(__always)
+    static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                       _ v: UnsafeMutablePointer<Float>, _ range: Range<Int>, _ k: AdamConstants, decoupled: Bool) {
+        let lr = k.lr, b1 = k.beta1, b2 = k.beta2, wd = k.weightDecay, c1 = k.correction1, c2 = k.correction2
+        let shrink = 1 - lr * wd
+        var i = range.lowerBound
+        let lr8 = SIMD8<Float>(repeating: lr), b18 = SIMD8<Float>(repeating: b1), b28 = SIMD8<Float>(repeating: b2)
+        let oneMinusB1 = SIMD8<Float>(repeating: 1 - b1), oneMinusB2 = SIMD8<Float>(repeating: 1 - b2)
+        let c18 = SIMD8<Float>(repeating: c1), c28 = SIMD8<Float>(repeating: c2), eps8 = SIMD8<Float>(repeating: k.eps)
+        let wd8 = SIMD8<Float>(repeating: wd), shrink8 = SIMD8<Float>(repeating: shrink)
+        while i + 8 <= range.upperBound {
+            var param = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+            var grad = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            if decoupled { param = param * shrink8 } else { grad = grad + wd8 * param }
+            let first = b18 * UnsafeRawPointer(m + i).loadUnaligned(as: SIMD8<Float>.self) + oneMinusB1 * grad
+            let second = b28 * UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float>.self) + oneMinusB2 * grad * grad
+            let denominator = (second / c28).squareRoot() + eps8
+            param = param - lr8 * (first / c18) / denominator
+            UnsafeMutableRawPointer(m + i).storeBytes(of: first, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(v + i).storeBytes(of: second, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(p + i).storeBytes(of: param, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < range.upperBound {
+            var grad = g[i]
+            if decoupled { p[i] *= shrink } else { grad += wd * p[i] }
+            m[i] = b1 * m[i] + (1 - b1) * grad
+            v[i] = b2 * v[i] + (1 - b2) * grad * grad
+            let denominator = (v[i] / c2).squareRoot() + k.eps
+            p[i] -= lr * (m[i] / c1) / denominator
+            i += 1
         }
     }
 

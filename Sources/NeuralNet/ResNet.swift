@@ -130,8 +130,7 @@ public final class BasicBlock: Layer {
         let grad = reluOut.backward(gradOutput)
         var main = bn2.backward(grad)
         main = conv2.backward(main)
-        main = relu1.backward(main)
-        main = bn1.backward(main)
+        main = bn1.backward(main, reluOutput: relu1.takeOutput())
         main = conv1.backward(main)
         if let downsampleConv, let downsampleBN {
             main += downsampleConv.backward(downsampleBN.backward(grad))
@@ -267,8 +266,7 @@ public final class ResNet: Layer {
             for block in blocks.reversed() { grad = block.backward(grad) }
         }
         grad = maxPool.backward(grad)
-        grad = relu.backward(grad)
-        grad = bn1.backward(grad)
+        grad = bn1.backward(grad, reluOutput: relu.takeOutput())
         return conv1.backward(grad)
     }
 
