@@ -99,6 +99,8 @@ public final class PipelineRunner {
     var sequenceReader: CellSequenceReader?
     /// sha256 of `config.cellModel` ("" when the reader is `segment`).
     var cellModelSum = ""
+    /// The whole-cell model's own softmax temperature (its file's calibration, else 1).
+    var cellModelTemperature = ""
     var outcome = RunOutcome()
     var progress: RunProgress?
     let started = Clock.tick
@@ -147,6 +149,7 @@ public final class PipelineRunner {
         let modelSum = try SHA256.hex(fileAt: modelPath)
         // The whole-cell model by content too: a retrained file at the same path must rerun classify.
         cellModelSum = config.reader == "segment" ? "" : try SHA256.hex(fileAt: config.cellModel)
+        cellModelTemperature = config.reader == "segment" ? "" : String(try Calibration.temperature(ofModelAt: config.cellModel) ?? 1)
         let temperature = Double(try Calibration.temperature(ofModelAt: modelPath) ?? 1)
 
         try FileManager.default.createDirectory(atPath: request.folder, withIntermediateDirectories: true)
@@ -197,7 +200,7 @@ public final class PipelineRunner {
                 .merging(table) { a, _ in a }
                 .merging(checks) { a, _ in a }
                 .merging(["reader": config.reader, "cell_model": config.reader == "segment" ? "" : config.cellModel,
-                          "cell_model.sha256": cellModelSum,
+                          "cell_model.sha256": cellModelSum, "cell_model.temperature": cellModelTemperature,
                           "model.sha256": manifest.model.sha256,
                           "model.temperature": String(manifest.model.temperature)]) { a, _ in a }
         case .export:

@@ -202,6 +202,18 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertEqual(joined.digits[0].image.pixels.filter { $0 < 0.5 }.count, 20)
     }
 
+    /// The whole-cell reader takes the page's decimals and threshold but keeps its own temperature.
+    func testSequenceReaderKeepsItsOwnCalibration() {
+        let page = CellReaderSettings(reviewThreshold: 0.7, decimalsByColumn: ["3": 1], maxDigits: 4, temperature: 1.09)
+        let own = CellReaderSettings(temperature: 1.0)
+        let settings = ClassifyStage.sequenceSettings(page: page, sequence: own)
+        XCTAssertEqual(settings.temperature, 1.0)
+        XCTAssertEqual(settings.reviewThreshold, 0.7)
+        XCTAssertEqual(settings.decimalsByColumn, ["3": 1])
+        XCTAssertEqual(settings.maxDigits, 4)
+        XCTAssertFalse(settings.inferDecimals)
+    }
+
     func testRowNumberColumnsAreRecognisedAfterReading() {
         func cell(_ row: Int, _ column: Int, _ value: String) -> CellReadingRecord {
             CellReadingRecord(row: row, column: column, name: "", value: value, confidence: 1, flag: .ok, digits: [],
