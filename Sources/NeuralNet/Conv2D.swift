@@ -262,7 +262,8 @@ public final class Conv2D: Layer {
         // dx is the 3x3 convolution of dy with the kernels transposed and rotated 180 degrees.
         var gradInput = [Float](unsafeUninitializedCapacity: n * inChannels * positions) { _, c in c = n * inChannels * positions }
         let flipped = Winograd.flippedTransposed(winogradWeights, outChannels: outChannels, inChannels: inChannels)
-        gradOutput.data.withUnsafeBufferPointer { dy in
+        // The transformed dy that convolve returns is not needed here.
+        _ = gradOutput.data.withUnsafeBufferPointer { dy in
             gradInput.withUnsafeMutableBufferPointer { dx in
                 Winograd.convolve(dy.baseAddress!, n: n, inChannels: outChannels, height: h, width: w, u: flipped,
                                   outChannels: inChannels, output: dx.baseAddress!, scale: nil, shift: nil, relu: false)

@@ -62,7 +62,7 @@ public enum ReviewExport {
 
         var items: [ReviewItem] = []
         var pageImages: [String: (binary: GrayImage, segmented: SegmentedPage)] = [:]
-        for (order, fields) in transcription.table.rows.enumerated() {
+        for order in transcription.table.rows.indices {
             func field(_ name: String) -> String { transcription.field(name, row: order) }
             let confidence = Double(field("confidence")) ?? 0
             guard isDoubtful(flag: field("flag"), confidence: confidence, below: below),
