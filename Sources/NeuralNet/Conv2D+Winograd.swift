@@ -35,11 +35,7 @@ enum Winograd {
                     let destination = up + o * inChannels + i
                     @inline(__always) func put(_ k: Int, _ value: SIMD8<Float>) {
                         let dst = destination + k * plane
-                        if count == 8 {
-                            UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
-                        } else {
-                            for lane in 0..<count { dst[lane] = value[lane] }
-                        }
+                        storeLanes(value, count, to: dst)
                     }
                     @inline(__always) func store(_ row: Int, _ t0: SIMD8<Float>, _ t1: SIMD8<Float>, _ t2: SIMD8<Float>) {
                         put(row * 4, t0)
@@ -125,12 +121,8 @@ enum Winograd {
                 staging.initialize(repeating: 0, count: 16 * 8)
                 defer { scratch.deallocate(); staging.deallocate() }
                 for i in channels {
-                    for b in 0..<n {
-                        let plane = x + (b * inChannels + i) * h * w
-                        for yy in 0..<h {
-                            (scratch + b * paddedPlane + (yy + 1) * paddedWidth + 1).update(from: plane + yy * w, count: w)
-                        }
-                    }
+                    copyPlanes(x, channel: i, channels: inChannels, n: n, height: h, width: w,
+                               into: scratch, paddedWidth: paddedWidth, paddedPlane: paddedPlane, offset: 1)
                     var cursor = TileCursor(tilesH: tilesH, tilesW: tilesW)
                     var t = 0
                     while t < tiles {
@@ -170,11 +162,7 @@ enum Winograd {
                         let destination = vp + i * tiles + t
                         @inline(__always) func put(_ k: Int, _ value: SIMD8<Float>) {
                             let dst = destination + k * vPlane
-                            if count == 8 {
-                                UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
-                            } else {
-                                for j in 0..<count { dst[j] = value[j] }
-                            }
+                            storeLanes(value, count, to: dst)
                         }
                         for r in 0..<4 {
                             put(4 * r, e[4 * r] - e[4 * r + 2])
@@ -293,12 +281,8 @@ enum Winograd {
                 staging.initialize(repeating: 0, count: 4 * 8)
                 defer { scratch.deallocate(); staging.deallocate() }
                 for o in channels {
-                    for b in 0..<n {
-                        let plane = dy + (b * outChannels + o) * h * w
-                        for yy in 0..<h {
-                            (scratch + b * paddedPlane + yy * paddedWidth).update(from: plane + yy * w, count: w)
-                        }
-                    }
+                    copyPlanes(dy, channel: o, channels: outChannels, n: n, height: h, width: w,
+                               into: scratch, paddedWidth: paddedWidth, paddedPlane: paddedPlane, offset: 0)
                     var cursor = TileCursor(tilesH: tilesH, tilesW: tilesW)
                     var t = 0
                     while t < tiles {
@@ -327,11 +311,7 @@ enum Winograd {
                         let destination = mp + o * tiles + t
                         @inline(__always) func put(_ k: Int, _ value: SIMD8<Float>) {
                             let dst = destination + k * mPlane
-                            if count == 8 {
-                                UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
-                            } else {
-                                for j in 0..<count { dst[j] = value[j] }
-                            }
+                            storeLanes(value, count, to: dst)
                         }
                         @inline(__always) func putRow(_ r: Int, _ c0: SIMD8<Float>, _ c1: SIMD8<Float>,
                                                       _ c2: SIMD8<Float>, _ c3: SIMD8<Float>) {
@@ -403,6 +383,31 @@ enum Winograd {
 }
 
 /// Where tile t of a batch lies, in V's column order: image `b`, tile row `ty`, tile column `tx`.
+extension Winograd {
+    /// The first `count` lanes of `value` to `dst` (all 8 in one store when the group is whole).
+    @inline(__always)
+    static func storeLanes(_ value: SIMD8<Float>, _ count: Int, to dst: UnsafeMutablePointer<Float>) {
+        if count == 8 {
+            UnsafeMutableRawPointer(dst).storeBytes(of: value, as: SIMD8<Float>.self)
+        } else {
+            for lane in 0..<count { dst[lane] = value[lane] }
+        }
+    }
+
+    /// Channel `channel` of every image of `source` (N, channels, H, W) into zero-padded scratch
+    /// planes, `offset` pixels in from the top and left.
+    @inline(__always)
+    static func copyPlanes(_ source: UnsafePointer<Float>, channel: Int, channels: Int, n: Int, height h: Int, width w: Int,
+                           into scratch: UnsafeMutablePointer<Float>, paddedWidth: Int, paddedPlane: Int, offset: Int) {
+        for b in 0..<n {
+            let plane = source + (b * channels + channel) * h * w
+            for yy in 0..<h {
+                (scratch + b * paddedPlane + (yy + offset) * paddedWidth + offset).update(from: plane + yy * w, count: w)
+            }
+        }
+    }
+}
+
 struct TileCursor {
     let tilesH: Int, tilesW: Int
     var b = 0, ty = 0, tx = 0

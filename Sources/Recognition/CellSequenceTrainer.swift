@@ -56,11 +56,21 @@ public struct CellSequenceTrainingSettings: Codable, Equatable, Sendable {
 public struct LabelledCells: Sendable {
     public var truth: [CellTruth]
     public var images: [GrayImage]
+    /// Augmented copies of each cell per epoch; nil: the run's `realRepeats` (a large harvest of
+    /// synthetic pages can be seen once per epoch while the few archival cells are seen four times).
+    public var repeats: [Int?]
 
-    public init(truth: [CellTruth], images: [GrayImage]) {
+    public init(truth: [CellTruth], images: [GrayImage], repeats: [Int?]? = nil) {
         precondition(truth.count == images.count, "LabelledCells: \(images.count) images for \(truth.count) cells")
+        precondition(repeats == nil || repeats!.count == truth.count, "LabelledCells: \(repeats!.count) repeats for \(truth.count) cells")
         self.truth = truth
         self.images = images
+        self.repeats = repeats ?? Array(repeating: nil, count: truth.count)
+    }
+
+    /// These cells followed by `other`'s.
+    public func appending(_ other: LabelledCells) -> LabelledCells {
+        LabelledCells(truth: truth + other.truth, images: images + other.images, repeats: repeats + other.repeats)
     }
 
     public static func load(truthCSV: String) throws -> LabelledCells {
@@ -79,7 +89,7 @@ public struct LabelledCells: Sendable {
     public var count: Int { truth.count }
 
     public func subset(_ indices: [Int]) -> LabelledCells {
-        LabelledCells(truth: indices.map { truth[$0] }, images: indices.map { images[$0] })
+        LabelledCells(truth: indices.map { truth[$0] }, images: indices.map { images[$0] }, repeats: indices.map { repeats[$0] })
     }
 
     /// Train, validation and test parts: with `holdoutStation` the test part is that station's
@@ -173,19 +183,16 @@ public final class CellSequenceTrainer {
             targets.append(alternatives)
         }
         trainTargets = targets
-        realSampleCells = CellSequenceTrainer.realSampleCells(train.truth, realRepeats: settings.realRepeats)
+        realSampleCells = CellSequenceTrainer.realSampleCells(train.repeats, realRepeats: settings.realRepeats)
         guard samplesPerEpoch >= settings.batchSize else {
             throw TrainingError(description: "\(samplesPerEpoch) samples per epoch, fewer than one batch of \(settings.batchSize)")
         }
     }
 
-    static func repeats(of cell: CellTruth) -> Int? { cell.extra["repeats"].flatMap { Int($0) } }
-
-    /// The real cell behind each real sample of an epoch: every cell `realRepeats` times, or as
-    /// often as its truth row's `repeats` column says (a large harvest of synthetic pages can be
-    /// seen once per epoch while the few archival cells are seen four times). Repeat-major order.
-    static func realSampleCells(_ truth: [CellTruth], realRepeats: Int) -> [Int] {
-        let counts = truth.map { repeats(of: $0) ?? realRepeats }
+    /// The real cell behind each real sample of an epoch: every cell `realRepeats` times unless it
+    /// has repeats of its own (`LabelledCells.repeats`). Repeat-major order.
+    static func realSampleCells(_ repeats: [Int?], realRepeats: Int) -> [Int] {
+        let counts = repeats.map { $0 ?? realRepeats }
         var cells: [Int] = []
         for repeatIndex in 0..<(counts.max() ?? 0) {
             for (cell, count) in counts.enumerated() where repeatIndex < count { cells.append(cell) }

@@ -78,12 +78,11 @@ struct TrainCells: ParsableCommand {
             validationFraction: validationFraction, expectedDecimals: decimals)
         settings.initialWeights = initial
         var cells = try LabelledCells.load(truthCSV: truthCSVs[0])
-        for (index, extra) in (truthCSVs.dropFirst() + extraTruth).enumerated() {
-            var more = try LabelledCells.load(truthCSV: extra)
-            if index >= truthCSVs.count - 1 {
-                for i in more.truth.indices { more.truth[i].extra["repeats"] = String(extraRepeats) }
-            }
-            cells = LabelledCells(truth: cells.truth + more.truth, images: cells.images + more.images)
+        for csv in truthCSVs.dropFirst() { cells = cells.appending(try LabelledCells.load(truthCSV: csv)) }
+        for csv in extraTruth {
+            var more = try LabelledCells.load(truthCSV: csv)
+            more.repeats = Array(repeating: extraRepeats, count: more.count)
+            cells = cells.appending(more)
         }
         let parts = try cells.split(holdoutStation: holdoutStation, validationFraction: validationFraction, seed: seed)
         if scoreOnly {
