@@ -11,6 +11,8 @@ public struct CellSynthesizer: Sendable {
     public let digits: DigitDataset
     /// Image indices per digit class.
     private let byClass: [[Int]]
+    /// Chance that a 1 or a 7 is drawn in its continental form (`ContinentalDigits`).
+    public var continentalProbability: Float = 0
 
     public init(digits: DigitDataset) {
         precondition(!digits.isEmpty, "CellSynthesizer needs digits")
@@ -122,8 +124,12 @@ public struct CellSynthesizer: Sendable {
     private func pasteDigit(_ ink: inout [Float], width: Int, height: Int, digit: Int, x: Double, bottom: Double,
                             glyphHeight: Double, aspect: Double, slant: Double, rng: inout RandomGenerator) -> Double {
         let choices = byClass[digit]
-        let image = digits.image(at: choices[rng.nextInt(choices.count)])
+        var image = digits.image(at: choices[rng.nextInt(choices.count)])
         let side = DigitDataset.side
+        // Draws from rng only when enabled, so runs without it make the cells they always made.
+        if continentalProbability > 0, digit == 1 || digit == 7, rng.nextFloat() < continentalProbability {
+            ContinentalDigits.restyle(&image, side: side, digit: digit, rng: &rng)
+        }
         var minX = side, maxX = -1, minY = side, maxY = -1
         for y in 0..<side {
             for x in 0..<side where image[y * side + x] > 0.2 {

@@ -26,6 +26,9 @@ public struct CellSequenceTrainingSettings: Codable, Equatable, Sendable {
     /// A model file to start from (fine-tuning) instead of a fresh initialisation; its
     /// architecture must be `model`.
     public var initialWeights: String?
+    /// Chance that a synthetic cell's 1 or 7 is drawn in its continental form (`ContinentalDigits`);
+    /// nil (settings of earlier runs) means never.
+    public var continentalProbability: Float?
 
     public init(model: CRNNConfig = CRNNConfig(), epochs: Int = 12, batchSize: Int = 32, seed: UInt64 = 1,
                 learningRate: Float = 2e-3, weightDecay: Float = 1e-4, syntheticPerEpoch: Int = 3000,
@@ -162,7 +165,11 @@ public final class CellSequenceTrainer {
         self.train = train
         self.validation = validation
         self.test = test
-        self.synthesizer = settings.syntheticPerEpoch > 0 ? syntheticDigits.map(CellSynthesizer.init) : nil
+        self.synthesizer = settings.syntheticPerEpoch > 0 ? syntheticDigits.map { digits in
+            var synthesizer = CellSynthesizer(digits: digits)
+            synthesizer.continentalProbability = settings.continentalProbability ?? 0
+            return synthesizer
+        } : nil
         self.runDirectory = runDirectory
         self.model = CRNN(config: settings.model, seed: settings.seed)
         if let path = settings.initialWeights {

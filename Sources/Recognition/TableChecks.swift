@@ -107,6 +107,11 @@ public struct TableNumber: Sendable, Equatable {
         let separator = text.firstIndex { $0 == "." || $0 == "," }
         self.decimals = separator.map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0
     }
+
+    /// The number without its point: 28.7 -> 287 (a whole number).
+    public var writtenDigits: TableNumber {
+        TableNumber(value: (value * pow(10, Double(decimals))).rounded(), decimals: 0)
+    }
 }
 
 /// One arithmetic fact of a sheet that its readings must satisfy.
@@ -249,7 +254,12 @@ public enum TableChecks {
                                 || nb.value == nc.value { continue }
                             seen += 1
                             let constraint = TableConstraint(kind: kind == .midrange ? .midrange : .sum, cells: [0, 1, 2], count: 0)
-                            if constraint.holds({ [na, nb, nc][$0] }, layout: layout) == true { holding += 1 }
+                            // As read, or as the digits written: a point seen in one column and
+                            // not in another (31.7 beside 169 and 243) must not hide the layout;
+                            // choosing the columns' decimals is what the relation is needed for.
+                            let digits = [na, nb, nc].map(\.writtenDigits)
+                            if constraint.holds({ [na, nb, nc][$0] }, layout: layout) == true
+                                || constraint.holds({ digits[$0] }, layout: layout) == true { holding += 1 }
                         }
                         if seen >= minimumRowsToLearn && Double(holding) >= minimumAgreementToLearn * Double(seen) {
                             learnt.append(relation)

@@ -23,7 +23,7 @@ struct PseudoLabel: ParsableCommand {
     @Option(help: "Lowest digit probability both readers must reach.") var minConfidence: Float = 0.98
     @Option(help: "Leave out the cells of this station (repeat), e.g. the station a leave-one-station-out run tests on.")
     var excludeStation: [String] = []
-    @Option(help: "The truth CSV to write (image paths as found, absolute when the arguments are).") var out: String
+    @Option(help: "The truth CSV to write (absolute image paths).") var out: String
 
     func validate() throws {
         guard minConfidence > 0 && minConfidence <= 1 else { throw ValidationError("--min-confidence must be in (0, 1]") }
@@ -31,7 +31,9 @@ struct PseudoLabel: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        // Absolute paths: the CSV is read relative to its own folder, wherever it is written.
         var paths = try IngestStage.scanPaths(cells, extensions: ["png", "jpg", "jpeg", "tif", "tiff"])
+            .map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         func station(_ path: String) -> String {
             ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
         }

@@ -30,6 +30,8 @@ struct TrainCells: ParsableCommand {
     @Option(help: "Station whose cells are the test set alone (leave-one-station-out).") var holdoutStation: String?
     @Option(help: "Synthetic cells per epoch (0: real cells only).") var synthetic: Int = 3000
     @Option(help: "Augmented copies of every real training cell per epoch.") var realRepeats: Int = 4
+    @Option(help: "Chance that a synthetic cell's 1 or 7 is drawn in its continental form (flagged 1, crossed 7).")
+    var continental: Float = 0
     @Option(help: "Share of the real training cells kept for model selection (0: keep the last epoch).") var validationFraction: Double = 0.1
     @Option(help: "Decimals of a value whose cell shows no point.") var decimals: Int = 1
     @Option(help: "Epochs.") var epochs: Int = 12
@@ -62,8 +64,9 @@ struct TrainCells: ParsableCommand {
 
     func validate() throws {
         _ = try modelConfig()
-        guard epochs >= 1, batch >= 2, lr > 0, synthetic >= 0, realRepeats >= 0, extraRepeats >= 0, decimals >= 0 else {
-            throw ValidationError("--epochs >= 1, --batch >= 2, --lr > 0, --synthetic, --real-repeats, --decimals >= 0 please")
+        guard epochs >= 1, batch >= 2, lr > 0, synthetic >= 0, realRepeats >= 0, extraRepeats >= 0, decimals >= 0,
+              (0...1).contains(continental) else {
+            throw ValidationError("--epochs >= 1, --batch >= 2, --lr > 0, --synthetic, --real-repeats, --decimals >= 0, --continental in 0...1 please")
         }
         guard (0..<1).contains(validationFraction) else { throw ValidationError("--validation-fraction must be in [0, 1)") }
     }
@@ -77,6 +80,7 @@ struct TrainCells: ParsableCommand {
             syntheticPerEpoch: synthetic, realRepeats: realRepeats, holdoutStation: holdoutStation,
             validationFraction: validationFraction, expectedDecimals: decimals)
         settings.initialWeights = initial
+        if continental > 0 { settings.continentalProbability = continental }
         var cells = try LabelledCells.load(truthCSV: truthCSVs[0])
         for csv in truthCSVs.dropFirst() { cells = cells.appending(try LabelledCells.load(truthCSV: csv)) }
         for csv in extraTruth {

@@ -71,6 +71,39 @@ final class TableChecksTests: XCTestCase {
             .filter { $0.kind != .atLeast }.isEmpty)
     }
 
+    /// Station 508's sheet read alone: the point seen in column D only (31.7 beside 169 and 243).
+    /// The relation must still be learnt, and with it the other columns' decimals.
+    func testARelationIsLearntWhenTheColumnsShowTheirPointsDifferently() {
+        var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        for index in table.positions.indices {
+            if table.positions[index]!.column == "D" {
+                table.readings[index].separatorSeen = true
+                table.readings[index].separatorSighted = table.readings[index].separatorAfter
+            } else {
+                table.readings[index] = TableChecks.repointed(table.readings[index], decimals: 0)
+            }
+        }
+        let values = table.readings.map { TableNumber(text: $0.value) }
+        XCTAssertEqual(values[1]?.value, 200, "E read without its point")
+        let learnt = TableChecks.learnRelations(values: values, positions: table.positions, layout: TableLayout())
+        XCTAssertTrue(learnt.contains(.init(.midrange, ["D", "E", "F"])), "\(learnt)")
+        let outcome = TableChecks.apply(readings: table.readings, positions: table.positions, layout: TableLayout(),
+                                        reviewThreshold: 0.9)
+        XCTAssertEqual(outcome.columnDecimals["E"], 1)
+        XCTAssertEqual(outcome.columnDecimals["F"], 1)
+        XCTAssertEqual(outcome.readings.map(\.value), table.truth)
+        // Digits that do not meet it in any scale teach nothing.
+        var scrambled = values
+        for index in scrambled.indices where table.positions[index]!.column == "F" && index % 2 == 0 {
+            scrambled[index] = TableNumber(value: scrambled[index]!.value + 37, decimals: 0)
+        }
+        for index in scrambled.indices where table.positions[index]!.column == "F" && index % 2 == 1 {
+            scrambled[index] = TableNumber(value: scrambled[index]!.value - 53, decimals: 0)
+        }
+        XCTAssertFalse(TableChecks.learnRelations(values: scrambled, positions: table.positions, layout: TableLayout())
+            .contains(.init(.midrange, ["D", "E", "F"])))
+    }
+
     func testAMisreadDigitIsCorrectedByTheTotalsAndVerified() {
         var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
         // Day 2's maximum 32.6 read as 38.6 with 0.6 confidence, its first digit's runner-up the right 2.
