@@ -35,5 +35,5 @@ with open(out, "w", newline="") as f:
             r["image"] = os.path.join(folder, r["image"]); w.writerow(r)
 PY
   echo "== station $station held out"
-  "$LOGBOOK" evaluate-cells --truth "$run/truth.csv" --model "$run/model.safetensors" --out "$run/cells" --json | tee "$run/cells.json"
+  "$LOGBOOK" evaluate-cells --truth "$run/truth.csv" --reader segment --model "$run/model.safetensors" --out "$run/cells" --json | tee "$run/cells.json"
 done
