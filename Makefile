@@ -12,7 +12,7 @@ THREADS ?= 2
 EPOCHS ?= 20
 SEED ?= 1
 
-.PHONY: setup setup-browser build release test test-slurm run train train-cells train-compare evaluate bench clean
+.PHONY: setup setup-browser build release test test-slurm run train train-digits-base train-cells train-cells-base pseudo-labels train-compare evaluate bench clean
 
 # Installs the Debian packages the build needs, only those missing.
 setup:
@@ -52,41 +52,66 @@ run: release
 	$(LOGBOOK) run samples --out out/samples --model $(MODEL) --jobs $(THREADS)
 	$(LOGBOOK) score --run out/samples --truth samples/truth.csv
 
-# Trains the shipped model (see models/README.md); rerun to resume an interrupted run. The best
-# epoch (by validation accuracy) is stored in float16 as models/logbook-digits.safetensors.
-train: release
+# Trains the shipped digit model (see models/README.md); rerun to resume an interrupted run: the
+# clean-digit model (runs/resnet18-w05), fine-tuned on the dev stations' harvested digits (runs/ft-all),
+# then, from the clean model again, on those plus the digits of the untranscribed dev cells both readers
+# agree on (`make pseudo-labels`; runs/ft-pseudo); stored calibrated in float16 as $(MODEL).
+train: train-digits-base pseudo-labels
+	$(LOGBOOK) train --init runs/resnet18-w05/model-f16.safetensors --width 0.5 --data standard --data meteosaver \
+	  --data $(PSEUDO)-digits --epochs 4 --batch 64 --seed 3 --optimizer adamw --lr 5e-4 --weight-decay 0.05 \
+	  --out runs/ft-pseudo --resume --threads $(THREADS)
+	$(LOGBOOK) convert --model runs/ft-pseudo/model.safetensors --out runs/ft-pseudo/model-f16.safetensors --dtype f16
+	$(LOGBOOK) calibrate --model runs/ft-pseudo/model-f16.safetensors --data standard --data meteosaver --subset validation \
+	  --out $(MODEL) --report out/calibration-digits --threads $(THREADS)
+
+train-digits-base: release
 	$(LOGBOOK) train --model resnet18 --width 0.5 --data standard --epochs $(EPOCHS) --batch 64 --seed $(SEED) \
 	  --optimizer adamw --lr 2e-3 --weight-decay 0.05 --out runs/resnet18-w05 --resume --threads $(THREADS)
 	$(LOGBOOK) convert --model runs/resnet18-w05/model.safetensors --out runs/resnet18-w05/model-f16.safetensors --dtype f16
-	$(LOGBOOK) train --init runs/resnet18-w05/model-f16.safetensors --width 0.5 --data standard --data meteosaver \
-	  --epochs 4 --batch 64 --seed 3 --optimizer adamw --lr 5e-4 --weight-decay 0.05 --out runs/ft-all --resume --threads $(THREADS)
-	$(LOGBOOK) convert --model runs/ft-all/model.safetensors --out runs/ft-all/model-f16.safetensors --dtype f16
-	$(LOGBOOK) calibrate --model runs/ft-all/model-f16.safetensors --data standard --data meteosaver --subset validation \
-	  --out $(MODEL) --report out/calibration-digits --threads $(THREADS)
+	$(if $(HOLDOUT),models/loso-segment.sh 4 $(HOLDOUT),$(LOGBOOK) train --init runs/resnet18-w05/model-f16.safetensors --width 0.5 \
+	  --data standard --data meteosaver --epochs 4 --batch 64 --seed 3 --optimizer adamw --lr 5e-4 --weight-decay 0.05 \
+	  --out runs/ft-all --resume --threads $(THREADS) && \
+	  $(LOGBOOK) convert --model runs/ft-all/model.safetensors --out runs/ft-all/model-f16.safetensors --dtype f16)
 
-# Leave-one-station-out figures for the digit model (fine-tuned on three dev stations, read on the fourth).
+# Self-training labels: the untranscribed dev cells (../shared/data/archival/meteosaver-dev-unlabeled) where
+# the base whole-cell model and the digit model fine-tuned on the dev cells read the same digits, each at
+# >= 0.98 ($(PSEUDO).csv), and their digits ($(PSEUDO)-digits/). With HOLDOUT=S: that station's models and
+# without its cells.
+PSEUDO = $(if $(HOLDOUT),runs/pseudo/loso-$(HOLDOUT),runs/pseudo/all)
+DIGITS_BASE = $(if $(HOLDOUT),runs/loso-segment/$(HOLDOUT)/model.safetensors,runs/ft-all/model-f16.safetensors)
+pseudo-labels: train-digits-base train-cells-base
+	@[ -f $(PSEUDO).csv ] || $(LOGBOOK) pseudo-label $(SHARED)/data/archival/meteosaver-dev-unlabeled \
+	  $(if $(HOLDOUT),--exclude-station $(HOLDOUT)) --model $(DIGITS_BASE) --cell-model $(CELLS_BASE)/model-f16.safetensors \
+	  --out $(PSEUDO).csv --threads $(THREADS)
+	@[ -f $(PSEUDO)-digits/harvest.csv ] || $(LOGBOOK) harvest --truth $(PSEUDO).csv --out $(PSEUDO)-digits
+
+# Leave-one-station-out figures for the shipped recipe (both readers trained without the tested
+# station's cells, self-training included; models/loso-self-train.sh, about 25 min a station on 2 cores).
 loso: release
-	models/loso-segment.sh 4
+	models/loso-self-train.sh
 
 # Trains the whole-cell reader (CRNN + CTC, see models/README.md) on every dev station plus
-# synthetic cells, then fine-tunes it on cells cut from synthetic logbook pages (models/cell-pages.sh);
-# rerun to resume. The result is stored in float16 as models/logbook-cells.safetensors.
-# Leave-one-station-out figures: add HOLDOUT=508 (the models stay in runs/).
+# synthetic cells, then fine-tunes it on cells cut from synthetic logbook pages (models/cell-pages.sh)
+# and on the self-training labels (`make pseudo-labels`); rerun to resume. The result is stored in
+# float16 as models/logbook-cells.safetensors. Leave-one-station-out figures: add HOLDOUT=508 (the
+# models stay in runs/).
 CELLS_MODEL ?= models/logbook-cells.safetensors
 CELLS_EPOCHS ?= 30
 CELLS_BASE = $(if $(HOLDOUT),runs/cells-loso-$(HOLDOUT),runs/cells-all)
-CELLS_FT = $(if $(HOLDOUT),runs/cells-pages-loso-$(HOLDOUT),runs/cells-pages)
-train-cells: release
+CELLS_FT = $(if $(HOLDOUT),runs/cells-pseudo-loso-$(HOLDOUT),runs/cells-pseudo)
+train-cells: train-cells-base pseudo-labels
+	models/cell-pages.sh
+	$(LOGBOOK) train-cells --data-root $(SHARED)/data/digits --initial $(CELLS_BASE)/model-f16.safetensors \
+	  --extra-truth runs/cell-pages/trainpage/cells/truth.csv --extra-truth runs/cell-pages/trainpage2/cells/truth.csv \
+	  --extra-truth $(PSEUDO).csv --extra-repeats 1 --real-repeats 3 --synthetic 1000 --epochs 5 --lr 5e-4 --batch 32 --seed $(SEED) \
+	  --validation-fraction 0 $(if $(HOLDOUT),--holdout-station $(HOLDOUT)) --out $(CELLS_FT) --resume --threads $(THREADS)
+	$(if $(HOLDOUT),,$(LOGBOOK) convert --model $(CELLS_FT)/model.safetensors --out $(CELLS_MODEL) --dtype f16)
+
+train-cells-base: release
 	$(LOGBOOK) train-cells --data-root $(SHARED)/data/digits --epochs $(CELLS_EPOCHS) --synthetic 3000 --real-repeats 4 \
 	  --batch 32 --lr 2e-3 --seed $(SEED) $(if $(HOLDOUT),--holdout-station $(HOLDOUT),--validation-fraction 0) --out $(CELLS_BASE) \
 	  --resume --threads $(THREADS)
 	$(LOGBOOK) convert --model $(CELLS_BASE)/model.safetensors --out $(CELLS_BASE)/model-f16.safetensors --dtype f16
-	models/cell-pages.sh
-	$(LOGBOOK) train-cells --data-root $(SHARED)/data/digits --initial $(CELLS_BASE)/model-f16.safetensors \
-	  --extra-truth runs/cell-pages/trainpage/cells/truth.csv --extra-truth runs/cell-pages/trainpage2/cells/truth.csv \
-	  --extra-repeats 1 --real-repeats 3 --synthetic 1000 --epochs 5 --lr 5e-4 --batch 32 --seed $(SEED) \
-	  --validation-fraction 0 $(if $(HOLDOUT),--holdout-station $(HOLDOUT)) --out $(CELLS_FT) --resume --threads $(THREADS)
-	$(if $(HOLDOUT),,$(LOGBOOK) convert --model $(CELLS_FT)/model.safetensors --out $(CELLS_MODEL) --dtype f16)
 
 # The model card's comparison table (CNN vs CNN+LSTM, the paper's settings vs ours).
 train-compare: release

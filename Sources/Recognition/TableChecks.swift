@@ -391,6 +391,8 @@ public enum TableChecks {
         func isCorrected(_ cell: Int) -> Bool {
             !candidates[cell].isEmpty && (choice[cell] != 0 || candidates[cell][0].source == 1)
         }
+        // Unsure: a digit below the review threshold (an empty cell in a check is no doubt).
+        let unsure = readings.map { $0.flag != .empty && !$0.digits.isEmpty && $0.confidence < reviewThreshold }
         var result = readings
         var corrected = 0
         for cell in readings.indices {
@@ -411,11 +413,15 @@ public enum TableChecks {
             }
             reading.checksHeld = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == true }
                 .map { constraints[$0].kind.rawValue }
-            // One equation can be met by two compensating errors, and a correction made to meet a
-            // check cannot be confirmed by that same check. So a cell is verified by a check that
-            // holds with none of its cells corrected, or by two checks of different kinds.
+            // One equation pins down one unknown: it can be met by two compensating errors (18.6
+            // and 18.2 for 18.5 and 18.3 keep a total), and a correction made to meet a check
+            // cannot be confirmed by that same check. So a cell is verified by a check that holds
+            // with none of its cells corrected and at most one of them read unsure.
             let holding = byCell[cell].filter { constraints[$0].verifies && constraints[$0].holds(value, layout: layout) == true }
-            let untouched = holding.contains { constraints[$0].cells.allSatisfy { !isCorrected($0) } }
+            let untouched = holding.contains { index in
+                let cells = constraints[index].cells
+                return cells.allSatisfy { !isCorrected($0) } && cells.filter { unsure[$0] }.count <= 1
+            }
             reading.verified = untouched
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }
                 .map { constraints[$0].kind.rawValue }

@@ -104,6 +104,29 @@ final class TableChecksTests: XCTestCase {
             .contains(.init(.midrange, ["D", "E", "F"])))
     }
 
+    /// Two unsure cells of one total can be wrong by amounts that cancel (18.6 and 18.2 for 18.5
+    /// and 18.3): the total holds but verifies neither. One unsure cell among sure ones it verifies.
+    func testATotalVerifiesAtMostOneUnsureCell() {
+        let table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        let totalOnly = TableLayout(learnRelations: false)
+        var pair = table.readings
+        pair[1] = reading("20.1", probability: 0.6)   // E, day 1: 20.0 read one up
+        pair[4] = reading("18.1", probability: 0.6)   // E, day 2: 18.2 read one down
+        let outcome = TableChecks.apply(readings: pair, positions: table.positions, layout: totalOnly, reviewThreshold: 0.9,
+                                        correct: false)
+        XCTAssertEqual(outcome.readings[1].checksHeld, ["total"], "the compensating errors keep the total")
+        XCTAssertFalse(outcome.readings[1].verified)
+        XCTAssertFalse(outcome.readings[4].verified)
+        XCTAssertEqual(outcome.readings[1].flag, .review)
+        XCTAssertEqual(outcome.readings[4].flag, .review)
+        var single = table.readings
+        single[1] = reading("20.0", probability: 0.6)
+        let alone = TableChecks.apply(readings: single, positions: table.positions, layout: totalOnly, reviewThreshold: 0.9,
+                                      correct: false)
+        XCTAssertTrue(alone.readings[1].verified, "one unsure cell among sure ones is pinned down by the total")
+        XCTAssertEqual(alone.readings[1].flag, .ok)
+    }
+
     func testAMisreadDigitIsCorrectedByTheTotalsAndVerified() {
         var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
         // Day 2's maximum 32.6 read as 38.6 with 0.6 confidence, its first digit's runner-up the right 2.
