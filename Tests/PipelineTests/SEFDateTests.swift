@@ -176,8 +176,7 @@ final class SEFDateTests: XCTestCase {
     }
 
     /// The shipped model reads the printed day column of a synthetic page (rows 1-14: the
-    /// two-digit days are where it misreads a printed 1; on this page it reads day 14 as 24 at
-    /// over 0.9, flagged ok without the date checks); every observation in
+    /// two-digit days are where it misreads a printed 1); every observation in
     /// the SEF file is dated with the day the page prints on its row (the truth's row: row 1 is
     /// day 1), not with row + day_offset, or says its date is doubtful: the date checks leave no
     /// wrong day flagged ok. The date part comes from the run's pipeline file.
@@ -251,8 +250,12 @@ final class SEFDateTests: XCTestCase {
     /// or not. `checks.dates: false` leaves the cells as the reader read them; the switch is in
     /// the classify stage's fingerprint, so changing it reclassifies the pages.
     func testTheDayColumnIsCheckedAgainstTheRowsUnlessTurnedOff() throws {
-        // On this page the shipped model reads the printed 14 as 24, sure of it (10 and 13 as 20 and 23, unsure).
-        let (run, _) = try makeRun(model: PipelineFixtures.shippedModel, sections: "reader: segment", rows: 14,
+        // On this page the shipped model misreads some printed days (6 as 5, 13 and 14 as 23 and 24). How sure it
+        // is of them changes with each model, so the review threshold is set low: a misread day then passes on
+        // its confidence, and only the date checks can flag it.
+        let threshold: Float = 0.2
+        let (run, _) = try makeRun(model: PipelineFixtures.shippedModel,
+                                   sections: "reader: segment\nclassify:\n  review_threshold: \(threshold)", rows: 14,
                                    columns: [SyntheticColumnSpec.weatherTable[0]], seed: 33)
         XCTAssertEqual(try RunManifest.load(runFolder: run).stages["classify"]?.parameters["checks.dates"], "1", "true, as JSON writes it")
         let checked = try dayCells(run)
@@ -275,10 +278,10 @@ final class SEFDateTests: XCTestCase {
             XCTAssertNil(cell.checksBroken)
             XCTAssertNil(cell.uncheckedValue)
             XCTAssertEqual(cell.value, before.uncheckedValue ?? before.value, "the reading before any correction")
-            XCTAssertEqual(cell.flag, cell.confidence < 0.9 ? .review : .ok, "row \(cell.row): the confidence alone decides")
+            XCTAssertEqual(cell.flag, cell.confidence < threshold ? .review : .ok, "row \(cell.row): the confidence alone decides")
         }
         XCTAssertTrue(unchecked.contains { $0.flag == .ok && $0.value != String($0.row) },
-                      "without the checks a confidently misread day is ok: \(unchecked.map { "\($0.row):\($0.value):\($0.flag)" })")
+                      "without the checks a misread day is ok: \(unchecked.map { "\($0.row):\($0.value):\($0.flag)" })")
     }
 
     /// Date cells as a reader leaves them (edited into a tiny model's transcription): a day the
