@@ -183,6 +183,7 @@ public enum ClassifyStage {
                 }, learnRelations: checks.learnRelations)
                 // The page's decimals are settled above (hints, or the column's visible points).
                 layout.chooseDecimals = false
+                if !checks.ranges { layout.rangeDeviations = nil }
                 cellReadings = TableChecks.apply(readings: cellReadings, positions: positions, layout: layout,
                                                  reviewThreshold: reader.settings.reviewThreshold, correct: checks.correct).readings
                 // Date columns are checked against the rows instead (day = row + k down a daily sheet):

@@ -211,6 +211,9 @@ public struct CheckParameters: Codable, Equatable, Sendable {
     /// agree are verified, cells that do not are flagged (corrected when an alternative agrees).
     /// Like every check, only with `enabled`.
     public var dates = true
+    /// Flag (and, with `correct`, re-read) a cell far outside the range of its column's readings
+    /// (Recognition's `TableChecks.rangeConstraints`): 101.8 among pressures near 1012.
+    public var ranges = true
 
     public init() {}
 
@@ -220,7 +223,7 @@ public struct CheckParameters: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case enabled, learnRelations = "learn_relations", correct, relations, dates
+        case enabled, learnRelations = "learn_relations", correct, relations, dates, ranges
     }
 }
 

@@ -64,6 +64,10 @@ public struct TableLayout: Sendable, Equatable, Codable {
     public var totalTolerance: Double
     public var meanTolerance: Double
     public var relationTolerance: Double
+    /// A data cell further than this many robust deviations from the median of its column's
+    /// readings breaks the column's range (`TableChecks.rangeConstraints`): 101.8 in a column of
+    /// pressures near 1012 lost a digit. nil: no range checks.
+    public var rangeDeviations: Double? = 6
 
     public init(totalRowLabels: [String] = ["tot", "total", "totaux", "totals", "sum", "somme"],
                 meanRowLabels: [String] = ["moy", "moyenne", "moyennes", "mean", "means", "avg", "average"],
@@ -82,6 +86,7 @@ public struct TableLayout: Sendable, Equatable, Codable {
     public static let none: TableLayout = {
         var layout = TableLayout(totalRowLabels: [], meanRowLabels: [], relations: [], learnRelations: false)
         layout.chooseDecimals = false
+        layout.rangeDeviations = nil
         return layout
     }()
 
@@ -117,7 +122,7 @@ public struct TableNumber: Sendable, Equatable {
 /// One arithmetic fact of a sheet that its readings must satisfy.
 public struct TableConstraint: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
-        case total, mean, atLeast = "at-least", midrange, sum
+        case total, mean, atLeast = "at-least", midrange, sum, range
     }
     public var kind: Kind
     /// Indices of the cells involved (for a total: the data rows, then the total cell; for a
@@ -125,9 +130,11 @@ public struct TableConstraint: Sendable, Equatable, CustomStringConvertible {
     public var cells: [Int]
     /// For a mean: how many data rows the total covers.
     public var count: Int
+    /// For a range: the values its cell may take.
+    public var bounds: ClosedRange<Double>? = nil
 
-    /// Equalities pin values down; an inequality only rules some out.
-    public var verifies: Bool { kind != .atLeast }
+    /// Equalities pin values down; an inequality or a range only rules some out.
+    public var verifies: Bool { kind != .atLeast && kind != .range }
     public var description: String { "\(kind.rawValue)(\(cells.map(String.init).joined(separator: ",")))" }
 
     /// Whether the values satisfy it; nil when a value is missing.
@@ -146,6 +153,7 @@ public struct TableConstraint: Sendable, Equatable, CustomStringConvertible {
         case .atLeast: return values[0] >= values[1]
         case .midrange: return abs((values[0] + values[1]) / 2 - values[2]) <= layout.relationTolerance * unit
         case .sum: return abs(values[0] + values[1] - values[2]) <= layout.relationTolerance * unit
+        case .range: return bounds?.contains(values[0]) ?? true
         }
     }
 }
@@ -220,6 +228,43 @@ public enum TableChecks {
             }
         }
         return result
+    }
+
+    /// Columns whose readings cluster well away from zero (temperatures, pressures, humidity; not
+    /// rain, mostly 0 or small) get a range: median +- `layout.rangeDeviations` robust deviations
+    /// (1.4826 x the median absolute deviation, at least 5% of the median). A misread that lost
+    /// or gained a digit (101.8 for 1011.8, 90.8 for 20.8) falls far outside it; of the 456
+    /// transcribed data cells of the four dev stations none does. Data rows only (a total row
+    /// sums them), per sheet and column, with at least `minimumRowsForRange` values read.
+    public static func rangeConstraints(values: [TableNumber?], positions: [TablePosition?], layout: TableLayout) -> [TableConstraint] {
+        guard let deviations = layout.rangeDeviations else { return [] }
+        var byColumn: [String: [Int]] = [:]
+        for (index, position) in positions.enumerated() {
+            guard let position, values[index] != nil, !layout.isTotal(position.rowLabel), !layout.isMean(position.rowLabel) else { continue }
+            byColumn[position.sheet + "\u{1}" + position.column, default: []].append(index)
+        }
+        var result: [TableConstraint] = []
+        for key in byColumn.keys.sorted() {
+            let cells = byColumn[key]!
+            let numbers = cells.map { values[$0]!.value }
+            guard numbers.count >= minimumRowsForRange, numbers.filter({ $0 == 0 }).count * 10 <= numbers.count else { continue }
+            let median = Self.median(numbers)
+            let spread = 1.4826 * Self.median(numbers.map { abs($0 - median) })
+            guard abs(median) > 4 * spread else { continue }
+            let scale = max(spread, 0.05 * abs(median))
+            let bounds = (median - deviations * scale)...(median + deviations * scale)
+            result += cells.map { TableConstraint(kind: .range, cells: [$0], count: 0, bounds: bounds) }
+        }
+        return result
+    }
+
+    /// Values a column needs before it gets a range.
+    public static let minimumRowsForRange = 8
+
+    static func median(_ numbers: [Double]) -> Double {
+        let sorted = numbers.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// Column relations the readings themselves show: (A, B, C) with C = (A + B) / 2 or
@@ -363,6 +408,7 @@ public enum TableChecks {
             relations += learnt.filter { !relations.contains($0) }
         }
         let constraints = TableChecks.constraints(positions: positions, layout: layout, relations: relations)
+            + rangeConstraints(values: readings.indices.map(value), positions: positions, layout: layout)
         var byCell = [[Int]](repeating: [], count: readings.count)
         for (index, constraint) in constraints.enumerated() {
             for cell in constraint.cells { byCell[cell].append(index) }
@@ -411,7 +457,8 @@ public enum TableChecks {
                 reading.confidence = reading.digits.map(\.probability).min() ?? reading.confidence
                 corrected += 1
             }
-            reading.checksHeld = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == true }
+            // A range that holds says little (most cells are in range): only a broken one is recorded.
+            reading.checksHeld = byCell[cell].filter { constraints[$0].kind != .range && constraints[$0].holds(value, layout: layout) == true }
                 .map { constraints[$0].kind.rawValue }
             // One equation pins down one unknown: it can be met by two compensating errors (18.6
             // and 18.2 for 18.5 and 18.3 keep a total), and a correction made to meet a check

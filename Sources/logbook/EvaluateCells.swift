@@ -69,13 +69,14 @@ struct EvaluateCells: ParsableCommand {
     func run() throws {
         compute.apply()
         var decimals = try parsedDecimals()
-        var threshold = reviewThreshold, choice = reader ?? .both, checks = tableChecks
+        var threshold = reviewThreshold, choice = reader ?? .both, checks = tableChecks, ranges = true
         if let pipeline {
             let config = try PipelineConfig.load(path: pipeline)
             if reader == nil { choice = ReaderChoice(rawValue: config.reader) ?? .both }
             if reviewThreshold == nil { threshold = Float(config.classify.reviewThreshold) }
             if self.decimals.isEmpty, case .fixed(let count) = config.table.decimals { decimals.all = count }
             if !config.checks.enabled { checks = false }
+            ranges = config.checks.ranges
         }
         let settings = CellReaderSettings(reviewThreshold: threshold ?? 0.9, decimalsByColumn: decimals.byColumn,
                                           defaultDecimals: decimals.all)
@@ -83,8 +84,9 @@ struct EvaluateCells: ParsableCommand {
         let model = choice == .segment ? model : choice == .sequence ? cellModel : cellModel + " + " + model
         let reviewThreshold = reader.reviewThreshold
         let tableChecks = checks
-        let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader,
-                                                 layout: tableChecks ? TableLayout() : .none)
+        var layout = tableChecks ? TableLayout() : .none
+        if !ranges { layout.rangeDeviations = nil }
+        let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader, layout: layout)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let shown = try CellEvaluation.writeContactSheet(report, to: out + "/wrong-cells.png")
         try CellEvaluation.readingsCSV(report).write(toFile: out + "/readings.csv", atomically: true, encoding: .utf8)

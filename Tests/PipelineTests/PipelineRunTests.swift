@@ -146,7 +146,8 @@ final class PipelineRunTests: XCTestCase {
     }
 
     /// The stages read a cell exactly as `CellReader.read` does (the cell path shared with
-    /// `logbook evaluate-cells`), cells with touching digits aside (the pipeline also tries them joined).
+    /// `logbook evaluate-cells`), cells with touching digits aside (the pipeline also tries them joined),
+    /// before the table checks (which may re-read a cell: a tiny random model's readings break the ranges).
     func testStagesReadCellsAsTheCellReaderDoes() throws {
         let root = PipelineFixtures.temporaryFolder(self, "cells")
         var rng = SyntheticPages.generator(forPage: 0, seed: 5)
@@ -161,7 +162,8 @@ final class PipelineRunTests: XCTestCase {
         let digits = try NormalizeStage.normalize(segmented)
         let model = try ResNet.load(path: try PipelineFixtures.tinyModel(in: root))
         let reader = CellReader(model: model, settings: CellReaderSettings(reviewThreshold: 0.9, maxDigits: 5, batchSize: 7))
-        let readings = try ClassifyStage.classify([(segmented, digits)], reader: reader, table: config.table)[0]
+        config.checks.enabled = false
+        let readings = try ClassifyStage.classify([(segmented, digits)], reader: reader, table: config.table, checks: config.checks)[0]
         XCTAssertEqual(readings.cells.count, segmented.cells.count)
 
         var compared = 0

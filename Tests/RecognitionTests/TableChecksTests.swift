@@ -168,6 +168,54 @@ final class TableChecksTests: XCTestCase {
         XCTAssertNil(lone.readings[0].uncheckedValue)
     }
 
+    /// A pressure column (values near 1012) where one cell lost its leading 1 (101.8, sure of
+    /// every digit) and the other reader saw 1011.8; a rain column, mostly small, with one
+    /// downpour; a total row far above its data rows.
+    func testACellFarOutsideItsColumnsRangeIsFlaggedAndReRead() throws {
+        let pressures = ["1012.1", "1013.4", "1011.0", "1009.8", "1012.6", "1014.2", "1010.9", "1011.8", "1012.3", "1013.0"]
+        let rain = ["0.4", "2.1", "0.0", "1.3", "40.5", "0.8", "3.2", "1.1", "0.6", "2.4"]
+        var readings: [CellReading] = [], positions: [TablePosition?] = []
+        for (row, (pressure, fall)) in zip(pressures, rain).enumerated() {
+            readings.append(reading(pressure, probability: 0.999)); readings.append(reading(fall, probability: 0.999))
+            positions.append(TablePosition(sheet: "s1", row: row + 1, rowLabel: "\(row + 1)", column: "P"))
+            positions.append(TablePosition(sheet: "s1", row: row + 1, rowLabel: "\(row + 1)", column: "R"))
+        }
+        readings.append(reading("52.4", probability: 0.999))
+        positions.append(TablePosition(sheet: "s1", row: 11, rowLabel: "Tot.", column: "R"))
+        let lost = 2 * 7
+        var misread = reading("101.8", probability: 0.999)
+        let other = reading("1011.8", probability: 0.95)
+        misread.secondOpinion = SecondOpinion(value: other.value, confidence: other.confidence, digits: other.digits,
+                                              separatorAfter: other.separatorAfter)
+        readings[lost] = misread
+
+        let ranges = TableChecks.rangeConstraints(values: readings.map { TableNumber(text: $0.value) }, positions: positions,
+                                                  layout: TableLayout())
+        XCTAssertEqual(Set(ranges.flatMap(\.cells)), Set(stride(from: 0, to: 20, by: 2)), "the pressures have a range, the rain none")
+        let bounds = try XCTUnwrap(ranges.first?.bounds)
+        XCTAssertTrue(bounds.contains(998.7) && bounds.contains(1025.6), "\(bounds): ordinary pressures are in range")
+        XCTAssertFalse(bounds.contains(101.8) || bounds.contains(9011.8), "\(bounds)")
+
+        let flagged = TableChecks.apply(readings: readings, positions: positions, layout: TableLayout(), reviewThreshold: 0.9, correct: false)
+        XCTAssertEqual(flagged.readings[lost].flag, .review)
+        XCTAssertEqual(flagged.readings[lost].checksBroken, ["range"])
+        XCTAssertEqual(flagged.readings.indices.filter { flagged.readings[$0].flag == .review }, [lost], "the downpour and the total are ok")
+        XCTAssertTrue(flagged.readings[0].checksHeld.isEmpty, "a range that holds is not recorded")
+
+        let corrected = TableChecks.apply(readings: readings, positions: positions, layout: TableLayout(), reviewThreshold: 0.9)
+        XCTAssertEqual(corrected.readings[lost].value, "1011.8")
+        XCTAssertEqual(corrected.readings[lost].uncheckedValue, "101.8")
+        XCTAssertEqual(corrected.readings[lost].flag, .review, "a re-read cell is still looked at")
+
+        var off = TableLayout()
+        off.rangeDeviations = nil
+        let unchecked = TableChecks.apply(readings: readings, positions: positions, layout: off, reviewThreshold: 0.9)
+        XCTAssertEqual(unchecked.readings[lost].value, "101.8")
+        XCTAssertEqual(unchecked.readings[lost].flag, .ok, "without ranges nothing doubts a sure misread")
+        XCTAssertTrue(TableChecks.rangeConstraints(values: readings.map { TableNumber(text: $0.value) }, positions: positions,
+                                                   layout: .none).isEmpty)
+    }
+
     func testCandidatesAreOrderedByProbability() {
         let candidates = TableChecks.candidates(of: reading("28.7", probability: 0.8, alternatives: [0: 7, 1: 3, 2: 1]))
         XCTAssertEqual(candidates.first?.value, "28.7")
