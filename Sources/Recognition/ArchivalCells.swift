@@ -226,6 +226,7 @@ public enum CellDigitCutter {
                 candidates.append(c)
             }
         }
+        dropped += dropDottedVerticals(&candidates, mask: mask, width: width, height: height)
         guard !candidates.isEmpty else {
             return CutCell(digits: [], separatorIndex: nil, separatorBox: nil, droppedComponents: dropped)
         }
@@ -349,6 +350,31 @@ public enum CellDigitCutter {
         let separatorIndex = separatorBox.map { s in digits.filter { $0.box.centerX < s.centerX }.count }
         return CutCell(digits: digits, separatorIndex: separatorIndex, separatorBox: separatorBox,
                        droppedComponents: dropped)
+    }
+
+    /// Drops a broken vertical line crossing the cell from top to bottom (the crease of a fold, a
+    /// faded rule): a thin component whose strip of columns holds ink in at least 70% of the
+    /// rows, among them rows in the top and the bottom 15% of the crop, goes with every thin
+    /// component in that strip. A written digit stays in the text band, clear of the crop's top
+    /// and bottom, so a 1 is never such a strip. Returns the count dropped.
+    static func dropDottedVerticals(_ candidates: inout [Component], mask: [Bool], width: Int, height: Int) -> Int {
+        let maxWidth = max(3, height / 8), edge = max(1, height * 15 / 100)
+        var drop = Set<Int>()
+        for (index, c) in candidates.enumerated() where c.width <= maxWidth && !drop.contains(index) {
+            let left = max(0, c.minX - 2), right = min(width - 1, c.maxX + 2)
+            var inkRows = 0, top = false, bottom = false
+            for y in 0..<height where (left...right).contains(where: { mask[y * width + $0] }) {
+                inkRows += 1
+                if y < edge { top = true }
+                if y >= height - edge { bottom = true }
+            }
+            guard top, bottom, inkRows * 10 >= height * 7 else { continue }
+            for (other, d) in candidates.enumerated() where d.width <= maxWidth && d.minX >= left - 2 && d.maxX <= right + 2 {
+                drop.insert(other)
+            }
+        }
+        candidates = candidates.indices.filter { !drop.contains($0) }.map { candidates[$0] }
+        return drop.count
     }
 
     /// Erases ink runs longer than 80% of the height (vertical rules) or half the width

@@ -76,6 +76,30 @@ final class ArchivalCellsTests: RecognitionTestCase {
         XCTAssertGreaterThanOrEqual(cut.droppedComponents, 2)
     }
 
+    /// The crease of a fold crossing the cell, broken into dashes of different lengths, some of
+    /// them digit-sized: it goes; the digits beside it, and a 1 of the same width, stay.
+    func testABrokenLineFromTopToBottomIsNoDigit() {
+        func crease(_ cell: inout SketchCell, x: Int) {
+            for (y, length) in [(0, 3), (5, 4), (11, 22), (35, 6), (43, 5), (50, 4), (56, 4)] { cell.box(x, y, 4, length) }
+        }
+        var empty = SketchCell(width: 200, height: 60)
+        crease(&empty, x: 120)
+        XCTAssertEqual(CellDigitCutter.cut(cell: empty.image).digits.count, 0, "a crease alone: \(CellDigitCutter.cut(cell: empty.image).boxes)")
+
+        var written = SketchCell(width: 200, height: 60)
+        crease(&written, x: 150)
+        written.ring(40, 14, 22, 34)            // a "0"
+        written.line(90, 14, 90, 47, thickness: 4) // a "1", as thin as the crease, in the text band
+        let cut = CellDigitCutter.cut(cell: written.image)
+        XCTAssertEqual(cut.digits.count, 2, "boxes \(cut.boxes)")
+        XCTAssertTrue(cut.boxes.allSatisfy { $0.maxX < 140 }, "\(cut.boxes)")
+
+        // The same dashes within the text band only are kept: they could be a broken 1.
+        var banded = SketchCell(width: 200, height: 60)
+        for (y, length) in [(14, 12), (28, 8), (38, 9)] { banded.box(120, y, 4, length) }
+        XCTAssertEqual(CellDigitCutter.cut(cell: banded.image).digits.count, 1)
+    }
+
     func testVerticallyBrokenDigitIsMerged() {
         var cell = SketchCell(width: 90, height: 60)
         // A "5" broken into its flag (top bar) and its body: two components overlapping in x.
