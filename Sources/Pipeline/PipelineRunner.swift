@@ -86,7 +86,10 @@ public struct RunOutcome: Sendable {
 }
 
 public final class PipelineRunner {
-    public static let software = "logbook 0.4.6 (pipeline manifest format 1)"
+    /// Part of every stage's fingerprint, so a run made by an earlier version is redone: bump it
+    /// whenever a stage's output changes for the same inputs and parameters (a new cutter rule, a
+    /// new check). 0.5.0: column ranges in the checks, creases dropped by the cutter.
+    public static let software = "logbook 0.5.0 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 
