@@ -137,16 +137,8 @@ public struct TableLayout: Sendable {
                       digitHeight: median(heights))
     }
 
-    static func median(_ values: [Double]) -> Double {
-        guard !values.isEmpty else { return 0 }
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-    }
+    static func median(_ values: [Double]) -> Double { values.median }
 
     /// Median absolute deviation from the median.
-    static func deviation(_ values: [Double]) -> Double {
-        let centre = median(values)
-        return median(values.map { abs($0 - centre) })
-    }
+    static func deviation(_ values: [Double]) -> Double { values.medianAbsoluteDeviation }
 }

@@ -248,8 +248,8 @@ public enum TableChecks {
             let cells = byColumn[key]!
             let numbers = cells.map { values[$0]!.value }
             guard numbers.count >= minimumRowsForRange, numbers.filter({ $0 == 0 }).count * 10 <= numbers.count else { continue }
-            let median = Self.median(numbers)
-            let spread = 1.4826 * Self.median(numbers.map { abs($0 - median) })
+            let median = numbers.median
+            let spread = 1.4826 * numbers.medianAbsoluteDeviation
             guard abs(median) > 4 * spread else { continue }
             let scale = max(spread, 0.05 * abs(median))
             let bounds = (median - deviations * scale)...(median + deviations * scale)
@@ -260,12 +260,6 @@ public enum TableChecks {
 
     /// Values a column needs before it gets a range.
     public static let minimumRowsForRange = 8
-
-    static func median(_ numbers: [Double]) -> Double {
-        let sorted = numbers.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-    }
 
     /// Column relations the readings themselves show: (A, B, C) with C = (A + B) / 2 or
     /// C = A + B in most rows where all three were read, and A >= B for the midrange's pair.
