@@ -87,9 +87,12 @@ public enum ClassifyStage {
             var cuts: [CutCell] = [], classified: [[DigitReading]] = [], blanks: [Bool] = []
             var pageDigits = 0
             var entries: [[Int]] = []
+            // Per cell, the other ways of joining its touching digits (`joinOptions`).
+            var otherJoinings: [[JoinOption]] = []
             for cell in page.cells {
-                var cut = try SegmentStage.cut(of: cell)
-                var read: [DigitReading] = [], blank = false, used: [Int] = []
+                let cut = try SegmentStage.cut(of: cell)
+                var best = JoinOption(cut: cut, digits: [], entries: [], blank: false)
+                var others: [JoinOption] = []
                 if NormalizeStage.isClassified(cell, maxDigits: page.maxDigits) {
                     let first = digitOffset + pageDigits
                     guard first + cell.entryCount <= all.count / pixels else {
@@ -101,31 +104,38 @@ public enum ClassifyStage {
                     func isBlank(_ entry: Int) -> Bool {
                         !all[((first + entry) * pixels)..<((first + entry + 1) * pixels)].contains(where: { $0 > 0 })
                     }
-                    // Touching digits: joined or apart, whichever the network is surer of.
                     let spans = cell.joins.map { $0[0]..<$0[1] }
+                    func option(joining chosen: [Range<Int>]) -> JoinOption {
+                        var used: [Int] = [], index = 0
+                        while index < cut.digits.count {
+                            if let span = chosen.first(where: { $0.lowerBound == index }), let k = spans.firstIndex(of: span) {
+                                used.append(cut.digits.count + k)
+                                index = span.upperBound
+                            } else {
+                                used.append(index)
+                                index += 1
+                            }
+                        }
+                        let joined = cut.joining(chosen)
+                        let read = zip(joined.digits, used).map { digit, entry in
+                            CellReader.digitReading(probabilities: entryProbabilities(entry), box: digit.box)
+                        }
+                        return JoinOption(cut: joined, digits: read, entries: used, blank: used.contains(where: isBlank))
+                    }
+                    // Touching digits: joined or apart, whichever the network is surer of.
                     let chosen = cut.bestJoins(digitProbability: (0..<cut.digits.count).map { entryProbabilities($0).max()! },
                                                joinProbability: spans.indices.map { entryProbabilities(cut.digits.count + $0).max()! })
-                    var index = 0
-                    while index < cut.digits.count {
-                        if let span = chosen.first(where: { $0.lowerBound == index }), let k = spans.firstIndex(of: span) {
-                            used.append(cut.digits.count + k)
-                            index = span.upperBound
-                        } else {
-                            used.append(index)
-                            index += 1
-                        }
-                    }
-                    cut = cut.joining(chosen)
-                    for (digit, entry) in zip(cut.digits, used) {
-                        read.append(CellReader.digitReading(probabilities: entryProbabilities(entry), box: digit.box))
-                        if isBlank(entry) { blank = true }
-                    }
+                    best = option(joining: chosen)
+                    // Only joinings that keep more digits apart: a touching 1 joined to its neighbour is
+                    // the network's sure mistake; other regroupings agree with a wrong whole-cell reading by chance.
+                    others = ClassifyStage.joinings(of: spans).map { option(joining: $0) }.filter { $0.digits.count > best.digits.count }
                     pageDigits += cell.entryCount
                 }
-                cuts.append(cut)
-                classified.append(read)
-                blanks.append(blank)
-                entries.append(used)
+                cuts.append(best.cut)
+                classified.append(best.digits)
+                blanks.append(best.blank)
+                entries.append(best.entries)
+                otherJoinings.append(others)
             }
             guard pageDigits == digits.count else {
                 throw PipelineError(path: "", problem: "normalized digits (\(digits.count)) do not match segment.json (\(pageDigits)): run normalize again")
@@ -146,9 +156,40 @@ public enum ClassifyStage {
                 let read = page.cells.indices.filter { !cellReadings[$0].digits.isEmpty || cellReadings[$0].flag != .empty }
                 let crops = read.map { inkCrop(ExportStage.crop(binary, corners: page.cells[$0].corners, margin: 0)) }
                 let whole = sequence.read(cells: crops, columns: read.map { String(page.cells[$0].column) })
+                let usualDigits = ClassifyStage.usualDigitCounts(columns: page.cells.map(\.column), cuts: cuts)
                 for (k, index) in read.enumerated() {
-                    let first = whole[k]
-                    cellReadings[index] = sequenceOnly ? first : CombinedCellReader.combine(first, cellReadings[index])
+                    let first = whole[k], segmented = cellReadings[index]
+                    cellReadings[index] = sequenceOnly ? first : CombinedCellReader.combine(first, segmented)
+                    // Where the readers disagree, another way of cutting the segmenter's ink may read
+                    // what the whole-cell reader read: touching digits it joined (a 1 against an 8,
+                    // joined into a sure 8), or a piece it never split when the whole-cell reader
+                    // sees one digit more. Two readers agreeing that way outvote the network's surer cut.
+                    if !sequenceOnly && cellReadings[index].readersDisagree, let number = CellEvaluation.number(first.value) {
+                        let column = String(page.cells[index].column)
+                        func agreeing(_ options: [JoinOption]) -> (JoinOption, CellReading)? {
+                            options.map { ($0, reader.reading(cut: $0.cut, digits: $0.digits, blank: $0.blank, column: column)) }
+                                .filter { CellEvaluation.number($0.1.value) == number && $0.1.flag != .unreadable }
+                                .max { $0.1.confidence < $1.1.confidence }
+                        }
+                        let current = JoinOption(cut: cuts[index], digits: classified[index], entries: entries[index], blank: blanks[index])
+                        // A split only to give the cell its column's usual number of digits (a 6 cut
+                        // into 1 and 0 reads 104 among humidities of two digits).
+                        let splitTo = usualDigits[page.cells[index].column] == first.digits.count ? first.digits.count : -1
+                        if let (option, reading) = agreeing(otherJoinings[index])
+                            ?? agreeing(ClassifyStage.splitOptions(current, reader: reader, digitCount: splitTo)) {
+                            cuts[index] = option.cut
+                            classified[index] = option.digits
+                            entries[index] = option.entries
+                            var agreed = CombinedCellReader.combine(first, reading)
+                            // Both readers vouch for it only as far as the less sure one does.
+                            agreed.confidence = min(agreed.confidence, reading.confidence)
+                            agreed.flag = agreed.flag(atThreshold: reader.settings.reviewThreshold)
+                            // The segmenter's own reading stays a second opinion for the table checks.
+                            agreed.secondOpinion = SecondOpinion(value: segmented.value, confidence: segmented.confidence,
+                                                                 digits: segmented.digits, separatorAfter: segmented.separatorAfter)
+                            cellReadings[index] = agreed
+                        }
+                    }
                     // Digits the whole-cell reader read have no image in normalized.bin.
                     if cellReadings[index].digits.map(\.box) != classified[index].map(\.box) {
                         entries[index] = [Int](repeating: -1, count: cellReadings[index].digits.count)
@@ -202,6 +243,67 @@ public enum ClassifyStage {
                                         rowLabelColumns: labels, cells: records.filter { !labels.contains($0.column) }))
         }
         return results
+    }
+
+    /// One way of reading a cell's touching digits: its cut with some of them joined, the
+    /// classified digits, their images in normalized.bin, and whether one of them is blank.
+    struct JoinOption {
+        var cut: CutCell
+        var digits: [DigitReading]
+        var entries: [Int]
+        var blank: Bool
+    }
+
+    /// `option` with one of its wide digits cut in two at each of its split columns
+    /// (`CutCell.splitColumns`), the halves classified by `reader`: only when another reader
+    /// read `digitCount` digits, one more than `option` has. The halves have no image in
+    /// normalized.bin (entry -1).
+    static func splitOptions(_ option: JoinOption, reader: CellReader, digitCount: Int) -> [JoinOption] {
+        guard digitCount == option.digits.count + 1, !option.blank else { return [] }
+        var splits: [(cut: CutCell, at: Int)] = []
+        for index in option.cut.splittableDigits {
+            for x in option.cut.splitColumns(of: index) {
+                if let split = option.cut.splitting(index, at: x) { splits.append((split, index)) }
+            }
+        }
+        guard !splits.isEmpty else { return [] }
+        var images: [Float] = []
+        for split in splits {
+            images += DigitNormalizer.normalize(scan: split.cut.digits[split.at].image)
+            images += DigitNormalizer.normalize(scan: split.cut.digits[split.at + 1].image)
+        }
+        let probabilities = reader.classify(normalized: images), classes = reader.model.config.classes
+        return splits.enumerated().map { k, split in
+            let halves = (0..<2).map { side in
+                CellReader.digitReading(probabilities: probabilities[((2 * k + side) * classes)..<((2 * k + side + 1) * classes)],
+                                        box: split.cut.digits[split.at + side].box)
+            }
+            var digits = option.digits, entries = option.entries
+            digits.replaceSubrange(split.at...split.at, with: halves)
+            entries.replaceSubrange(split.at...split.at, with: [-1, -1])
+            return JoinOption(cut: split.cut, digits: digits, entries: entries, blank: false)
+        }
+    }
+
+    /// Per column, the digit count most of its cut cells have (ties: the larger); empty cells
+    /// do not count.
+    static func usualDigitCounts(columns: [Int], cuts: [CutCell]) -> [Int: Int] {
+        var counts: [Int: [Int: Int]] = [:]
+        for (column, cut) in zip(columns, cuts) where !cut.digits.isEmpty {
+            counts[column, default: [:]][cut.digits.count, default: 0] += 1
+        }
+        return counts.mapValues { tally in tally.max { ($0.value, $0.key) < ($1.value, $1.key) }!.key }
+    }
+
+    /// Every set of pairwise disjoint `spans`, the empty set first (at most 64: the first found).
+    static func joinings(of spans: [Range<Int>]) -> [[Range<Int>]] {
+        var result: [[Range<Int>]] = [[]]
+        for span in spans {
+            for existing in result where result.count < 64 && existing.allSatisfy({ !$0.overlaps(span) }) {
+                result.append(existing + [span])
+            }
+        }
+        return result
     }
 
     /// The whole-cell reader's settings for a page: the page's decimals, limits and review

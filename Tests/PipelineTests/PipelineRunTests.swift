@@ -204,6 +204,52 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertEqual(joined.digits[0].image.pixels.filter { $0 < 0.5 }.count, 20)
     }
 
+    /// The other ways of joining touching digits, and a column's usual digit count (which a
+    /// split must give a cell before the whole-cell reader's extra digit is believed).
+    func testJoiningsAndUsualDigitCounts() {
+        XCTAssertEqual(ClassifyStage.joinings(of: []), [[]])
+        XCTAssertEqual(ClassifyStage.joinings(of: [0..<2, 1..<3, 3..<5]),
+                       [[], [0..<2], [1..<3], [3..<5], [0..<2, 3..<5], [1..<3, 3..<5]])
+        func cut(_ digits: Int) -> CutCell {
+            CutCell(restoringDigits: (0..<digits).map { k in
+                CutCell.Digit(restoringBox: CutCell.Box(minX: 10 * k, minY: 0, maxX: 10 * k + 5, maxY: 9),
+                              image: GrayImage(width: 6, height: 10, fill: 0))
+            }, separatorIndex: nil, separatorBox: nil, droppedComponents: 0)
+        }
+        let usual = ClassifyStage.usualDigitCounts(columns: [1, 1, 1, 2, 2, 2, 2, 3],
+                                                   cuts: [cut(2), cut(2), cut(3), cut(4), cut(5), cut(0), cut(0), cut(0)])
+        XCTAssertEqual(usual, [1: 2, 2: 5], "ties go to the longer count; empty cells do not count")
+    }
+
+    /// The halves of a split are classified and take the place of the piece; they have no image
+    /// in normalized.bin. Nothing is split unless the other reader read one digit more.
+    func testSplitOptionsReplaceOnePieceByItsClassifiedHalves() throws {
+        let root = PipelineFixtures.temporaryFolder(self, "splits")
+        let reader = CellReader(model: try ResNet.load(path: try PipelineFixtures.tinyModel(in: root)))
+        var piece = GrayImage(width: 20, height: 20, fill: 1)
+        for y in 0..<20 { piece[1, y] = 0; piece[2, y] = 0; piece[8, y] = 0; piece[18, y] = 0 }
+        for x in 8...18 { piece[x, 0] = 0; piece[x, 19] = 0 }
+        var other = GrayImage(width: 8, height: 20, fill: 1)
+        for y in 0..<20 { other[4, y] = 0 }
+        let cut = CutCell(restoringDigits: [
+            CutCell.Digit(restoringBox: CutCell.Box(minX: 0, minY: 0, maxX: 19, maxY: 19), image: piece),
+            CutCell.Digit(restoringBox: CutCell.Box(minX: 30, minY: 0, maxX: 37, maxY: 19), image: other),
+        ], separatorIndex: 1, separatorBox: CutCell.Box(minX: 24, minY: 17, maxX: 26, maxY: 19), droppedComponents: 0)
+        let reading = DigitReading(digit: 3, probability: 0.9, alternatives: [], box: cut.digits[0].box)
+        let option = ClassifyStage.JoinOption(cut: cut, digits: [reading, reading], entries: [0, 1], blank: false)
+        XCTAssertTrue(ClassifyStage.splitOptions(option, reader: reader, digitCount: 2).isEmpty)
+        let splits = ClassifyStage.splitOptions(option, reader: reader, digitCount: 3)
+        XCTAssertFalse(splits.isEmpty)
+        for split in splits {
+            XCTAssertEqual(split.digits.count, 3)
+            XCTAssertEqual(split.entries, [-1, -1, 1])
+            XCTAssertEqual(split.cut.separatorIndex, 2, "the point still follows the piece's halves")
+            XCTAssertEqual(split.digits[2], reading)
+            XCTAssertLessThan(split.digits[0].box.maxX, split.digits[1].box.minX)
+            XCTAssertTrue(split.digits[0...1].allSatisfy { $0.probability > 0 && $0.probability <= 1 && $0.alternatives.first?.digit == $0.digit })
+        }
+    }
+
     /// The whole-cell reader takes the page's decimals and threshold but keeps its own temperature.
     func testSequenceReaderKeepsItsOwnCalibration() {
         let page = CellReaderSettings(reviewThreshold: 0.7, decimalsByColumn: ["3": 1], maxDigits: 4, temperature: 1.09)

@@ -132,6 +132,31 @@ final class ArchivalCellsTests: RecognitionTestCase {
         XCTAssertEqual(cut.boxes[0].height, 36)
     }
 
+    /// A 1 written against a 0 is one piece, too narrow for the cutter to split; `splitting`
+    /// offers it in two, and refuses a cut that leaves one side short (a flag cut off a 7).
+    func testAOneTouchingItsNeighbourCanBeSplitOnDemand() {
+        var cell = SketchCell(width: 110, height: 60)
+        cell.box(30, 12, 4, 36)          // the 1
+        cell.ring(34, 12, 26, 36)        // the 0, touching it
+        cell.box(75, 12, 24, 4)          // a 7: its flag ...
+        cell.line(97, 14, 84, 47)        // ... and its stem
+        let cut = CellDigitCutter.cut(cell: cell.image)
+        XCTAssertEqual(cut.digits.count, 2, "boxes \(cut.boxes)")
+        XCTAssertEqual(cut.splittableDigits, [0, 1])
+        let columns = cut.splitColumns(of: 0)
+        XCTAssertFalse(columns.isEmpty)
+        XCTAssertTrue(columns.allSatisfy { $0 >= 2 && $0 <= cut.digits[0].box.width - 2 }, "\(columns)")
+        let split = cut.splitting(0, at: 4)
+        XCTAssertEqual(split?.digits.count, 3)
+        XCTAssertEqual(split?.digits[0].box, CutCell.Box(minX: 30, minY: 12, maxX: 33, maxY: 47))
+        XCTAssertEqual(split?.digits[1].box, CutCell.Box(minX: 34, minY: 12, maxX: 59, maxY: 47))
+        XCTAssertEqual(split?.digits[2].box, cut.digits[1].box)
+        XCTAssertEqual(split?.digits[1].image.width, 26, "each side is narrowed to its own ink")
+        // The 7 cut left of its stem: the left side is only the flag, a quarter of its height.
+        XCTAssertNil(cut.splitting(1, at: 4))
+        XCTAssertNil(cut.splitting(0, at: 0))
+    }
+
     func testUnderlineTouchingDigitsIsRemoved() {
         var cell = SketchCell(width: 110, height: 64)
         cell.ring(20, 8, 22, 40)
