@@ -42,6 +42,7 @@ func drawSegmentDebug(grid: TableGrid, layout: TableLayout, page: GrayImage, seg
         }
         for digit in cell.digits { outline(digit.box, digitColor) }
         if let separator = cell.separatorBox { outline(separator, separatorColor) }
+        if let minus = cell.minusBox { outline(minus, separatorColor) }
     }
 
     // Column kinds under the table.

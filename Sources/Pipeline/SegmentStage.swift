@@ -36,10 +36,12 @@ public struct SegmentedCell: Codable, Equatable, Sendable {
     /// Runs of touching digits that may be one digit split by the cutter: [first, end) index
     /// pairs, classified joined as well (`CutCell.joinCandidates`).
     public var joins: [[Int]]
+    /// A minus sign before the digits (`CutCell.minusBox`), when found.
+    public var minusBox: [Int]? = nil
 
     enum CodingKeys: String, CodingKey {
         case row, column, name, corners, box, size, digits, separatorIndex = "separator_index"
-        case separatorBox = "separator_box", dropped, joins
+        case separatorBox = "separator_box", dropped, joins, minusBox = "minus_box"
     }
 
     /// Normalised images the cell contributes to normalized.bin: its digits, then its joins.
@@ -129,7 +131,8 @@ public enum SegmentStage {
                 separatorIndex: cut.separatorIndex,
                 separatorBox: cut.separatorBox.map { [$0.minX, $0.minY, $0.maxX, $0.maxY] },
                 dropped: cut.droppedComponents,
-                joins: cut.joinCandidates.map { [$0.lowerBound, $0.upperBound] }))
+                joins: cut.joinCandidates.map { [$0.lowerBound, $0.upperBound] },
+                minusBox: cut.minusBox.map { [$0.minX, $0.minY, $0.maxX, $0.maxY] }))
         }
         let result = SegmentedPage(width: page.image.width, height: page.image.height, skew: page.skew,
                                    rows: grid.rowCount, columns: grid.columnCount,
@@ -154,7 +157,7 @@ public enum SegmentStage {
         }
         return CutCell(restoringDigits: cut.digits.map { CutCell.Digit(restoringBox: shifted($0.box), image: $0.image) },
                        separatorIndex: cut.separatorIndex, separatorBox: cut.separatorBox.map(shifted),
-                       droppedComponents: cut.droppedComponents)
+                       droppedComponents: cut.droppedComponents, minusBox: cut.minusBox.map(shifted))
     }
 
     /// The axis-aligned box on the scan around corners found on the straightened page: the
@@ -202,7 +205,8 @@ public enum SegmentStage {
             return CutCell.Digit(restoringBox: b, image: try unpackInk(digit.ink, width: b.width, height: b.height))
         }
         return CutCell(restoringDigits: digits, separatorIndex: cell.separatorIndex,
-                       separatorBox: try cell.separatorBox.map(box), droppedComponents: cell.dropped)
+                       separatorBox: try cell.separatorBox.map(box), droppedComponents: cell.dropped,
+                       minusBox: try cell.minusBox.map(box))
     }
 
     // MARK: I/O

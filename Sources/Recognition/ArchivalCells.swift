@@ -167,6 +167,8 @@ public struct CutCell: Sendable {
     public var separatorBox: Box?
     /// Ink components thrown away as rules, specks, underlines or strokes of neighbouring cells.
     public var droppedComponents: Int
+    /// A minus sign before the digits (a short level dash at mid-height), when found.
+    public var minusBox: Box? = nil
 
     public var boxes: [Box] { digits.map(\.box) }
 }
@@ -284,10 +286,24 @@ public enum CellDigitCutter {
                 }
             }
         }
+        func isShort(_ p: Piece) -> Bool { Double(p.box.height) < 0.6 * digitHeight }
+        // A minus sign: the leftmost piece, a short level dash at mid-height, clear of the digits
+        // to its right (taken out before the short pieces below join their neighbours).
+        var minusBox: CutCell.Box? = nil
+        if pieces.count >= 2, let dash = pieces.first, pieces.dropFirst().contains(where: { !isShort($0) }) {
+            let box = dash.box
+            let gap = pieces[1].box.minX - box.maxX - 1
+            let middle = Double(box.minY + box.maxY) / 2
+            if Double(box.height) <= 0.3 * digitHeight && 2 * box.width >= 3 * box.height
+                && Double(box.width) >= 0.25 * digitHeight && Double(box.width) <= 1.2 * digitHeight
+                && gap >= 1 && middle >= Double(bandTop) + 0.25 * digitHeight && middle <= Double(bandTop) + 0.75 * digitHeight {
+                minusBox = box
+                pieces.removeFirst()
+            }
+        }
         // A short piece touching or nearly touching a digit beside it is part of it (the lead-in
         // stroke of a 1, the flag of a 5); what is still short, or a sliver, is not a digit (a
         // dash, a tick, a blot, the edge of a rule).
-        func isShort(_ p: Piece) -> Bool { Double(p.box.height) < 0.6 * digitHeight }
         var index = 0
         while index < pieces.count {
             guard isShort(pieces[index]) else { index += 1; continue }
@@ -349,7 +365,7 @@ public enum CellDigitCutter {
         digits.sort { $0.box.minX < $1.box.minX }
         let separatorIndex = separatorBox.map { s in digits.filter { $0.box.centerX < s.centerX }.count }
         return CutCell(digits: digits, separatorIndex: separatorIndex, separatorBox: separatorBox,
-                       droppedComponents: dropped)
+                       droppedComponents: dropped, minusBox: digits.isEmpty ? nil : minusBox)
     }
 
     /// Drops a broken vertical line crossing the cell from top to bottom (the crease of a fold, a

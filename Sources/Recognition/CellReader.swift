@@ -261,7 +261,7 @@ public final class CellReader: CellImageReader {
             separator = found
             seen = true
         }
-        let value = CellReader.value(digits: digits.map(\.digit), separatorAfter: separator)
+        let value = (cut.minusBox != nil ? "-" : "") + CellReader.value(digits: digits.map(\.digit), separatorAfter: separator)
         let confidence = digits.map(\.probability).min() ?? 0
         let flag: CellFlag
         if digits.count != cut.digits.count || cut.digits.count > settings.maxDigits || blank {

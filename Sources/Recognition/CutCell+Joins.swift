@@ -91,7 +91,8 @@ extension CutCell {
             }
         }
         let separator = separatorBox.map { s in result.filter { $0.box.centerX < s.centerX }.count }
-        return CutCell(digits: result, separatorIndex: separator, separatorBox: separatorBox, droppedComponents: droppedComponents)
+        return CutCell(digits: result, separatorIndex: separator, separatorBox: separatorBox, droppedComponents: droppedComponents,
+                       minusBox: minusBox)
     }
 
     /// Which candidates to join, given a probability for each digit (`digitProbability[i]`) and each

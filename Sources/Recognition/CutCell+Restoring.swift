@@ -4,8 +4,9 @@ import Imaging
 // `CutCell`s for `CellReader.reading(cut:digits:blank:column:)`.
 
 extension CutCell {
-    public init(restoringDigits digits: [Digit], separatorIndex: Int?, separatorBox: Box?, droppedComponents: Int) {
-        self.init(digits: digits, separatorIndex: separatorIndex, separatorBox: separatorBox, droppedComponents: droppedComponents)
+    public init(restoringDigits digits: [Digit], separatorIndex: Int?, separatorBox: Box?, droppedComponents: Int, minusBox: Box? = nil) {
+        self.init(digits: digits, separatorIndex: separatorIndex, separatorBox: separatorBox, droppedComponents: droppedComponents,
+                  minusBox: minusBox)
     }
 }
 

@@ -36,7 +36,8 @@ extension CutCell {
         var result = digits
         result.replaceSubrange(index...index, with: [left, right])
         let separator = separatorBox.map { s in result.filter { $0.box.centerX < s.centerX }.count }
-        return CutCell(digits: result, separatorIndex: separator, separatorBox: separatorBox, droppedComponents: droppedComponents)
+        return CutCell(digits: result, separatorIndex: separator, separatorBox: separatorBox, droppedComponents: droppedComponents,
+                       minusBox: minusBox)
     }
 
     /// The part of `digit` in `columns` of its image, cropped to the box around its ink.

@@ -345,7 +345,8 @@ public enum TableChecks {
         if let second = reading.secondOpinion, !second.digits.isEmpty {
             for option in combinations(second.digits, separatorAfter: second.separatorAfter, limit: limit / 2)
             where !result.contains(where: { $0.value == option.value }) {
-                result.append(Candidate(value: option.value, logProbability: option.logProbability - secondOpinionCost, source: 1))
+                result.append(Candidate(value: (second.value.hasPrefix("-") ? "-" : "") + option.value,
+                                        logProbability: option.logProbability - secondOpinionCost, source: 1))
             }
         }
         return result
@@ -484,7 +485,7 @@ public enum TableChecks {
         if var second = reading.secondOpinion, !second.digits.isEmpty {
             let count = second.digits.count
             second.separatorAfter = decimals > 0 && count > decimals ? count - decimals : nil
-            second.value = CellReader.value(digits: second.digits.map(\.digit), separatorAfter: second.separatorAfter)
+            second.value = (second.value.hasPrefix("-") ? "-" : "") + CellReader.value(digits: second.digits.map(\.digit), separatorAfter: second.separatorAfter)
             changed.secondOpinion = second
         }
         guard separator != reading.separatorAfter else { return changed }

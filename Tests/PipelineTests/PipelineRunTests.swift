@@ -250,6 +250,21 @@ final class PipelineRunTests: XCTestCase {
         }
     }
 
+    /// A cell's minus sign survives segment.json, and a segment.json written before minus signs
+    /// were seen still loads (no minus).
+    func testAMinusSignIsStoredWithTheCell() throws {
+        let cell = SegmentedCell(row: 1, column: 2, name: "", corners: [0, 0, 10, 0, 10, 5, 0, 5], box: [0, 0, 10, 5],
+                                 size: [10, 5], digits: [], separatorIndex: nil, separatorBox: nil, dropped: 0, joins: [],
+                                 minusBox: [1, 2, 6, 3])
+        let data = try JSONEncoder().encode(cell)
+        let decoded = try JSONDecoder().decode(SegmentedCell.self, from: data)
+        XCTAssertEqual(try SegmentStage.cut(of: decoded).minusBox, CutCell.Box(minX: 1, minY: 2, maxX: 6, maxY: 3))
+        var old = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        old.removeValue(forKey: "minus_box")
+        let older = try JSONDecoder().decode(SegmentedCell.self, from: try JSONSerialization.data(withJSONObject: old))
+        XCTAssertNil(try SegmentStage.cut(of: older).minusBox)
+    }
+
     /// The whole-cell reader takes the page's decimals and threshold but keeps its own temperature.
     func testSequenceReaderKeepsItsOwnCalibration() {
         let page = CellReaderSettings(reviewThreshold: 0.7, decimalsByColumn: ["3": 1], maxDigits: 4, temperature: 1.09)

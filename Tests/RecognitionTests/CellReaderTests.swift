@@ -40,6 +40,28 @@ private func fixedModel(digit: Int, probability: Float) -> ResNet {
 final class CellReaderTests: RecognitionTestCase {
     // MARK: Reading
 
+    /// A level dash at mid-height before the digits is a minus sign: the value is negative and
+    /// the dash is no digit. A dash at the top (a 7's flag cut loose) or low down (an underline
+    /// stroke) is not a minus.
+    func testAMinusSignBeforeTheDigitsMakesTheValueNegative() {
+        let reader = CellReader(model: fixedModel(digit: 3, probability: 0.99))
+        func cell(dashAt y: Int?) -> GrayImage {
+            var image = sketchCell(digits: 2, dotAfter: 1, width: 140)
+            var shifted = GrayImage(width: image.width + 20, height: image.height, fill: 1)
+            for yy in 0..<image.height { for x in 0..<image.width { shifted[x + 20, yy] = image[x, yy] } }
+            image = shifted
+            if let y { for yy in y..<(y + 4) { for x in 12...27 { image[x, yy] = 0 } } }
+            return image
+        }
+        let readings = reader.read(cells: [cell(dashAt: 27), cell(dashAt: nil), cell(dashAt: 10)])
+        XCTAssertEqual(readings[0].value, "-3.3")
+        XCTAssertEqual(readings[0].digits.count, 2)
+        XCTAssertEqual(CellDigitCutter.cut(cell: cell(dashAt: 27)).minusBox, CutCell.Box(minX: 12, minY: 27, maxX: 27, maxY: 30))
+        XCTAssertEqual(readings[1].value, "3.3")
+        XCTAssertEqual(readings[2].value, "3.3", "a dash at the top of the digits is no minus")
+        XCTAssertNil(CellDigitCutter.cut(cell: cell(dashAt: 10)).minusBox)
+    }
+
     func testCellStructureValueConfidenceAndFlags() {
         let reader = CellReader(model: fixedModel(digit: 7, probability: 0.8))
         let cells = [sketchCell(digits: 3, dotAfter: 2), GrayImage(width: 90, height: 60, fill: 1), sketchCell(digits: 2)]
