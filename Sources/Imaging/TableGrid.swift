@@ -394,14 +394,24 @@ public func detectTableGrid(in binary: GrayImage, options: TableGridOptions = Ta
         func verticalReaches(_ v: TableRule, from y0: Double, to y1: Double) -> Bool {
             v.start - reach <= y0 && v.end + reach >= y1
         }
+        func reachesRow(_ c: Int, _ r: Int) -> Bool {
+            verticalReaches(verticalRules[c], from: corners[r][c].y, to: corners[r + 1][c].y)
+        }
         for r in 0..<(horizontalRules.count - 1) {
-            for c in 0..<(verticalRules.count - 1) {
-                let tl = corners[r][c], tr = corners[r][c + 1], bl = corners[r + 1][c], br = corners[r + 1][c + 1]
+            var c = 0
+            while c < verticalRules.count - 1 {
+                guard reachesRow(c, r) else { c += 1; continue }
+                // A vertical rule that stops short of this row (a merged cell, or a fold's crease
+                // taken for a rule over part of the page) does not close the cell: the next rule
+                // that reaches the row does.
+                var next = c + 1
+                while next < verticalRules.count - 1 && !reachesRow(next, r) { next += 1 }
+                defer { c = next }
+                let tl = corners[r][c], tr = corners[r][next], bl = corners[r + 1][c], br = corners[r + 1][next]
                 guard tr.x > tl.x, br.x > bl.x, bl.y > tl.y, br.y > tr.y else { continue }
                 guard horizontalReaches(horizontalRules[r], from: tl.x, to: tr.x),
                       horizontalReaches(horizontalRules[r + 1], from: bl.x, to: br.x),
-                      verticalReaches(verticalRules[c], from: tl.y, to: bl.y),
-                      verticalReaches(verticalRules[c + 1], from: tr.y, to: br.y) else { continue }
+                      reachesRow(next, r) else { continue }
                 cells.append(TableCell(row: r, column: c, topLeft: tl, topRight: tr, bottomLeft: bl, bottomRight: br))
             }
         }

@@ -229,6 +229,33 @@ final class TableGridTests: XCTestCase {
         XCTAssertLessThan(grid.horizontalRules[4].coverage, 0.95)
     }
 
+    /// A vertical rule over only part of the table (a fold's crease taken for a rule, or a
+    /// column split below a merged header): rows it does not reach get one cell across it,
+    /// closed by the next rule that does reach them; the other rows keep both cells.
+    func testARuleThatStopsShortDoesNotCloseTheCellsItMisses() {
+        let table = SyntheticTable()
+        let binary = page(table) { canvas in
+            table.draw(on: &canvas)
+            let x = Int(table.ruleX(3, at: table.top).rounded())
+            for r in 0..<4 {
+                let y0 = Int(table.top + Double(r) * table.cellHeight) + 4, y1 = Int(table.top + Double(r + 1) * table.cellHeight) - 4
+                canvas.fillRect(x: x - 4, y: y0, width: 9, height: y1 - y0, color: .white)
+            }
+        }
+        let grid = detectTableGrid(in: binary)
+        XCTAssertEqual(grid.verticalRules.count, table.columns + 1)
+        XCTAssertEqual(grid.cells.count, table.rows * table.columns - 4)
+        for r in 0..<4 {
+            XCTAssertNil(grid.cell(row: r, column: 3))
+            let merged = try! XCTUnwrap(grid.cell(row: r, column: 2))
+            XCTAssertEqual(Double(merged.boundingBox.width), 2 * table.cellWidth, accuracy: 3)
+        }
+        for r in 4..<table.rows {
+            XCTAssertEqual(Double(grid.cell(row: r, column: 2)!.boundingBox.width), table.cellWidth, accuracy: 3)
+            XCTAssertNotNil(grid.cell(row: r, column: 3))
+        }
+    }
+
     func testLargeGapIsNotBridgedByDefaultButIsWithOption() {
         let table = SyntheticTable()
         // A 120-px hole in a middle rule: beyond the default gap of 40 px at this size, the two
