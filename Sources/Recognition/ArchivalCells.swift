@@ -233,6 +233,12 @@ public enum CellDigitCutter {
             return CutCell(digits: [], separatorIndex: nil, separatorBox: nil, droppedComponents: dropped)
         }
 
+        // Ink spanning no more than a quarter of the cell's height, all of it together, is a
+        // speck, a dot or a stain, not a number (digits fill half the height or more of a cell).
+        guard 4 * (candidates.map(\.maxY).max()! - candidates.map(\.minY).min()! + 1) >= height else {
+            return CutCell(digits: [], separatorIndex: nil, separatorBox: nil, droppedComponents: dropped + candidates.count)
+        }
+
         // The text band: the rows of the tall components. Components cut off by the top or bottom
         // edge (strokes of the neighbouring cells) only count when they are tall themselves.
         let reference = candidates.filter { c in

@@ -174,6 +174,21 @@ final class ArchivalCellsTests: RecognitionTestCase {
         }
     }
 
+    /// A blot or a speck no taller than a quarter of the cell is not a number: the cell is empty
+    /// (an empty cell read as a 1 or a 3 from a stain); beside a digit it changes nothing.
+    func testASpeckAloneLeavesTheCellEmpty() {
+        var speck = SketchCell(width: 110, height: 60)
+        speck.box(50, 26, 8, 9)
+        XCTAssertTrue(CellDigitCutter.cut(cell: speck.image).digits.isEmpty)
+        var digit = SketchCell(width: 110, height: 60)
+        digit.ring(20, 12, 24, 36)
+        digit.box(70, 26, 8, 9)
+        XCTAssertEqual(CellDigitCutter.cut(cell: digit.image).digits.count, 1)
+        var small = SketchCell(width: 110, height: 60)
+        small.ring(40, 20, 12, 18)      // a digit 30% as tall as the cell still counts
+        XCTAssertEqual(CellDigitCutter.cut(cell: small.image).digits.count, 1)
+    }
+
     func testBlankCellHasNoDigits() {
         let cut = CellDigitCutter.cut(cell: GrayImage(width: 80, height: 50))
         XCTAssertTrue(cut.digits.isEmpty)
