@@ -12,7 +12,7 @@ THREADS ?= 2
 EPOCHS ?= 20
 SEED ?= 1
 
-.PHONY: setup setup-browser build release test test-slurm run train train-digits-base train-cells train-cells-base pseudo-labels train-compare evaluate bench clean
+.PHONY: setup setup-browser build release test test-slurm run train train-round1 train-digits-base train-cells train-cells-round1 train-cells-base pseudo-labels pseudo-labels-round2 train-compare evaluate bench clean
 
 # Installs the Debian packages the build needs, only those missing.
 setup:
@@ -52,17 +52,38 @@ run: release
 	$(LOGBOOK) run samples --out out/samples --model $(MODEL) --jobs $(THREADS)
 	$(LOGBOOK) score --run out/samples --truth samples/truth.csv
 
-# Trains the shipped digit model (see models/README.md); rerun to resume an interrupted run: the
-# clean-digit model (runs/resnet18-w05), fine-tuned on the dev stations' harvested digits (runs/ft-all),
-# then, from the clean model again, on those plus the digits of the untranscribed dev cells both readers
-# agree on (`make pseudo-labels`; runs/ft-pseudo); stored calibrated in float16 as $(MODEL).
-train: train-digits-base pseudo-labels
+# Trains the shipped digit model (see models/README.md); rerun to resume an interrupted run.
+# Round 1 (`make train-round1`): the clean-digit model (runs/resnet18-w05), fine-tuned on the dev stations'
+# harvested digits (runs/ft-all), then, from the clean model again, on those plus the digits of the
+# untranscribed dev cells both readers agree on (`make pseudo-labels`; runs/ft-pseudo, calibrated).
+# Round 2: the untranscribed cells labelled again by both round-1 readers (`make pseudo-labels-round2`),
+# then from runs/ft-pseudo 4 epochs on those, the clean and dev digits and the digits the pipeline cut
+# from synthetic pages written in the digit corpus's training hands (models/cell-pages.sh; runs/ft-synth);
+# stored calibrated in float16 as $(MODEL).
+train: train-round1 pseudo-labels-round2
+	models/cell-pages.sh
+	$(LOGBOOK) train --init runs/ft-pseudo/calibrated.safetensors --width 0.5 --data standard --data meteosaver \
+	  --data $(ROUND2)-digits --data runs/cell-pages/trainpage --data runs/cell-pages/trainpage2 --epochs 4 --batch 64 \
+	  --seed 3 --optimizer adamw --lr 5e-4 --weight-decay 0.05 --out runs/ft-synth --resume --threads $(THREADS)
+	$(LOGBOOK) convert --model runs/ft-synth/model.safetensors --out runs/ft-synth/model-f16.safetensors --dtype f16
+	$(LOGBOOK) calibrate --model runs/ft-synth/model-f16.safetensors --data standard --data meteosaver --subset validation \
+	  --out $(MODEL) --report out/calibration-digits --threads $(THREADS)
+
+train-round1: train-digits-base pseudo-labels
 	$(LOGBOOK) train --init runs/resnet18-w05/model-f16.safetensors --width 0.5 --data standard --data meteosaver \
 	  --data $(PSEUDO)-digits --epochs 4 --batch 64 --seed 3 --optimizer adamw --lr 5e-4 --weight-decay 0.05 \
 	  --out runs/ft-pseudo --resume --threads $(THREADS)
 	$(LOGBOOK) convert --model runs/ft-pseudo/model.safetensors --out runs/ft-pseudo/model-f16.safetensors --dtype f16
 	$(LOGBOOK) calibrate --model runs/ft-pseudo/model-f16.safetensors --data standard --data meteosaver --subset validation \
-	  --out $(MODEL) --report out/calibration-digits --threads $(THREADS)
+	  --out runs/ft-pseudo/calibrated.safetensors --report out/calibration-digits-round1 --threads $(THREADS)
+
+# Round 2's self-training labels: the untranscribed dev cells both round-1 readers read alike, surely.
+ROUND2 = runs/pseudo/round2
+pseudo-labels-round2: train-round1 train-cells-round1
+	@[ -f $(ROUND2).csv ] || $(LOGBOOK) pseudo-label $(SHARED)/data/archival/meteosaver-dev-unlabeled \
+	  --model runs/ft-pseudo/calibrated.safetensors --cell-model $(CELLS_FT)/model-f16.safetensors \
+	  --out $(ROUND2).csv --threads $(THREADS)
+	@[ -f $(ROUND2)-digits/harvest.csv ] || $(LOGBOOK) harvest --truth $(ROUND2).csv --out $(ROUND2)-digits
 
 train-digits-base: release
 	$(LOGBOOK) train --model resnet18 --width 0.5 --data standard --epochs $(EPOCHS) --batch 64 --seed $(SEED) \
@@ -92,20 +113,31 @@ loso: release
 
 # Trains the whole-cell reader (CRNN + CTC, see models/README.md) on every dev station plus
 # synthetic cells, then fine-tunes it on cells cut from synthetic logbook pages (models/cell-pages.sh)
-# and on the self-training labels (`make pseudo-labels`); rerun to resume. The result is stored in
-# float16 as models/logbook-cells.safetensors. Leave-one-station-out figures: add HOLDOUT=508 (the
-# models stay in runs/).
+# and on the self-training labels (`make pseudo-labels`; round 1, runs/cells-pseudo), then again from
+# there on more such pages and round 2's labels (runs/cells-synth); rerun to resume. The result is
+# stored in float16 as models/logbook-cells.safetensors. Leave-one-station-out figures for round 1:
+# `make train-cells-round1 HOLDOUT=508` (the models stay in runs/).
 CELLS_MODEL ?= models/logbook-cells.safetensors
 CELLS_EPOCHS ?= 30
 CELLS_BASE = $(if $(HOLDOUT),runs/cells-loso-$(HOLDOUT),runs/cells-all)
 CELLS_FT = $(if $(HOLDOUT),runs/cells-pseudo-loso-$(HOLDOUT),runs/cells-pseudo)
-train-cells: train-cells-base pseudo-labels
+train-cells: train-cells-round1 pseudo-labels-round2
+	models/cell-pages.sh
+	$(LOGBOOK) train-cells --data-root $(SHARED)/data/digits --initial $(CELLS_FT)/model-f16.safetensors \
+	  --extra-truth runs/cell-pages/trainpage/cells/truth.csv --extra-truth runs/cell-pages/trainpage2/cells/truth.csv \
+	  --extra-truth runs/cell-pages/trainpage3/cells/truth.csv --extra-truth $(ROUND2).csv --extra-repeats 1 --real-repeats 3 \
+	  --synthetic 1000 --epochs 4 --lr 5e-4 --batch 32 --seed $(SEED) --validation-fraction 0 --out runs/cells-synth \
+	  --resume --threads $(THREADS)
+	$(LOGBOOK) convert --model runs/cells-synth/model.safetensors --out $(CELLS_MODEL) --dtype f16
+
+# Round 1 of the whole-cell reader (with HOLDOUT=S, without station S: `make loso`).
+train-cells-round1: train-cells-base pseudo-labels
 	models/cell-pages.sh
 	$(LOGBOOK) train-cells --data-root $(SHARED)/data/digits --initial $(CELLS_BASE)/model-f16.safetensors \
 	  --extra-truth runs/cell-pages/trainpage/cells/truth.csv --extra-truth runs/cell-pages/trainpage2/cells/truth.csv \
 	  --extra-truth $(PSEUDO).csv --extra-repeats 1 --real-repeats 3 --synthetic 1000 --epochs 5 --lr 5e-4 --batch 32 --seed $(SEED) \
 	  --validation-fraction 0 $(if $(HOLDOUT),--holdout-station $(HOLDOUT)) --out $(CELLS_FT) --resume --threads $(THREADS)
-	$(if $(HOLDOUT),,$(LOGBOOK) convert --model $(CELLS_FT)/model.safetensors --out $(CELLS_MODEL) --dtype f16)
+	$(LOGBOOK) convert --model $(CELLS_FT)/model.safetensors --out $(CELLS_FT)/model-f16.safetensors --dtype f16
 
 train-cells-base: release
 	$(LOGBOOK) train-cells --data-root $(SHARED)/data/digits --epochs $(CELLS_EPOCHS) --synthetic 3000 --real-repeats 4 \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Leave-one-station-out for the shipped recipe with self-training (models/README.md): for each
+# Leave-one-station-out for the round-1 recipe with self-training (models/README.md; round 2 is not
+# repeated per station): for each
 # MeteoSaver dev station S, both readers trained without S's cells, transcribed or not:
-#   1. `make train-cells HOLDOUT=S`: the whole-cell model on the other stations, the digit model
+#   1. `make train-cells-round1 HOLDOUT=S`: the whole-cell model on the other stations, the digit model
 #      fine-tuned on their digits (models/loso-segment.sh), the untranscribed cells of the other
 #      stations labelled where the two agree (runs/pseudo/loso-S.csv), and the whole-cell model
 #      fine-tuned on synthetic page cells and those labels (runs/cells-pseudo-loso-S);
@@ -17,7 +18,7 @@ LOGBOOK=${LOGBOOK:-.build-release/release/logbook}
 THREADS=${THREADS:-2}
 mkdir -p runs/loso-self
 for S in $STATIONS; do
-  make train-cells HOLDOUT="$S" THREADS="$THREADS"
+  make train-cells-round1 HOLDOUT="$S" THREADS="$THREADS"
   "$LOGBOOK" convert --model "runs/cells-pseudo-loso-$S/model.safetensors" \
     --out "runs/cells-pseudo-loso-$S/model-f16.safetensors" --dtype f16
   "$LOGBOOK" train --init runs/resnet18-w05/model.safetensors --data standard --data meteosaver \

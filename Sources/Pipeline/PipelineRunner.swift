@@ -88,8 +88,9 @@ public struct RunOutcome: Sendable {
 public final class PipelineRunner {
     /// Part of every stage's fingerprint, so a run made by an earlier version is redone: bump it
     /// whenever a stage's output changes for the same inputs and parameters (a new cutter rule, a
-    /// new check). 0.5.0: column ranges in the checks, creases dropped by the cutter.
-    public static let software = "logbook 0.5.0 (pipeline manifest format 1)"
+    /// new check). 0.5.0: column ranges in the checks, creases dropped by the cutter. 0.6.0: touching
+    /// digits cut again where the whole-cell reader reads more, minus signs, specks, partial rules.
+    public static let software = "logbook 0.6.0 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 

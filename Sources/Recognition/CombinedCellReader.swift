@@ -48,8 +48,10 @@ public final class CombinedCellReader: CellImageReader {
         let a = CellEvaluation.number(first.value), b = CellEvaluation.number(second.value)
         if first.flag == .empty && second.flag == .empty { return reading }
         if a != nil && a == b { return reading }
-        // A sequence reader's missing point is not a disagreement when the digits are the same.
-        if first.digits.map(\.digit) == second.digits.map(\.digit) && !first.digits.isEmpty { return reading }
+        // A sequence reader's missing point is not a disagreement when the digits are the same;
+        // a minus sign one reader sees and the other does not is.
+        if first.digits.map(\.digit) == second.digits.map(\.digit) && !first.digits.isEmpty
+            && first.value.hasPrefix("-") == second.value.hasPrefix("-") { return reading }
         if !second.value.isEmpty && b != nil {
             reading.secondOpinion = SecondOpinion(value: second.value, confidence: second.confidence,
                                                   digits: second.digits, separatorAfter: second.separatorAfter)

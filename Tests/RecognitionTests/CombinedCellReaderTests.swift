@@ -1,0 +1,38 @@
+import XCTest
+@testable import Recognition
+
+final class CombinedCellReaderTests: XCTestCase {
+    func reading(_ value: String, _ digits: [Int], confidence: Float, separatorAfter: Int? = nil) -> CellReading {
+        let box = CutCell.Box(minX: 0, minY: 0, maxX: 9, maxY: 9)
+        return CellReading(value: value, digits: digits.map { DigitReading(digit: $0, probability: confidence, alternatives: [], box: box) },
+                           separatorAfter: separatorAfter, separatorSeen: separatorAfter != nil, confidence: confidence, flag: .ok)
+    }
+
+    /// The same digits with and without a point agree; the same digits with and without a minus
+    /// sign do not (a speck taken for a minus, or a minus one reader missed).
+    func testAMissingPointAgreesButAMissingMinusDoesNot() {
+        let point = CombinedCellReader.combine(reading("287", [2, 8, 7], confidence: 0.99),
+                                               reading("28.7", [2, 8, 7], confidence: 0.98, separatorAfter: 2))
+        XCTAssertFalse(point.readersDisagree)
+        XCTAssertEqual(point.flag, .ok)
+
+        let minus = CombinedCellReader.combine(reading("54", [5, 4], confidence: 0.99), reading("-54", [5, 4], confidence: 0.995))
+        XCTAssertTrue(minus.readersDisagree)
+        XCTAssertEqual(minus.flag, .review)
+        XCTAssertEqual(minus.value, "-54", "the surer reader leads")
+        XCTAssertEqual(minus.secondOpinion?.value, "54")
+    }
+
+    /// Different numbers: the surer reading leads (the first on a tie), flagged, with the other
+    /// as second opinion for the table checks.
+    func testTheSurerReaderLeadsADisagreement() {
+        let first = reading("18.5", [1, 8, 5], confidence: 0.95, separatorAfter: 2)
+        let second = reading("8.5", [8, 5], confidence: 0.99, separatorAfter: 1)
+        let combined = CombinedCellReader.combine(first, second)
+        XCTAssertEqual(combined.value, "8.5")
+        XCTAssertEqual(combined.secondOpinion?.value, "18.5")
+        XCTAssertEqual(combined.flag, .review)
+        let tie = CombinedCellReader.combine(reading("18.5", [1, 8, 5], confidence: 0.99, separatorAfter: 2), second)
+        XCTAssertEqual(tie.value, "18.5")
+    }
+}
