@@ -12,7 +12,7 @@ THREADS ?= 2
 EPOCHS ?= 20
 SEED ?= 1
 
-.PHONY: setup setup-browser build release test test-slurm run train train-round1 train-digits-base train-cells train-cells-round1 train-cells-base pseudo-labels pseudo-labels-round2 train-compare evaluate bench clean
+.PHONY: setup setup-browser build release test test-slurm run train train-round1 train-digits-base train-cells train-cells-round1 train-cells-base pseudo-labels pseudo-labels-round2 loso loso-round2 train-compare evaluate bench clean
 
 # Installs the Debian packages the build needs, only those missing.
 setup:
@@ -110,6 +110,10 @@ pseudo-labels: train-digits-base train-cells-base
 # station's cells, self-training included; models/loso-self-train.sh, about 25 min a station on 2 cores).
 loso: release
 	models/loso-self-train.sh
+
+# The same with round 2 after round 1, per station (models/loso-round2.sh; about 1 h a station).
+loso-round2: release
+	models/loso-round2.sh
 
 # Trains the whole-cell reader (CRNN + CTC, see models/README.md) on every dev station plus
 # synthetic cells, then fine-tunes it on cells cut from synthetic logbook pages (models/cell-pages.sh)
