@@ -128,7 +128,7 @@ public enum ClassifyStage {
                     best = option(joining: chosen)
                     // Only joinings that keep more digits apart: a touching 1 joined to its neighbour is
                     // the network's sure mistake; other regroupings agree with a wrong whole-cell reading by chance.
-                    others = ClassifyStage.joinings(of: spans).map { option(joining: $0) }.filter { $0.digits.count > best.digits.count }
+                    others = CellReader.joinings(of: spans).map { option(joining: $0) }.filter { $0.digits.count > best.digits.count }
                     pageDigits += cell.entryCount
                 }
                 cuts.append(best.cut)
@@ -156,7 +156,7 @@ public enum ClassifyStage {
                 let read = page.cells.indices.filter { !cellReadings[$0].digits.isEmpty || cellReadings[$0].flag != .empty }
                 let crops = read.map { inkCrop(ExportStage.crop(binary, corners: page.cells[$0].corners, margin: 0)) }
                 let whole = sequence.read(cells: crops, columns: read.map { String(page.cells[$0].column) })
-                let usualDigits = ClassifyStage.usualDigitCounts(columns: page.cells.map(\.column), cuts: cuts)
+                let usualDigits = CellReader.usualDigitCounts(columns: page.cells.map(\.column), cuts: cuts)
                 for (k, index) in read.enumerated() {
                     let first = whole[k], segmented = cellReadings[index]
                     cellReadings[index] = sequenceOnly ? first : CombinedCellReader.combine(first, segmented)
@@ -180,14 +180,8 @@ public enum ClassifyStage {
                             cuts[index] = option.cut
                             classified[index] = option.digits
                             entries[index] = option.entries
-                            var agreed = CombinedCellReader.combine(first, reading)
-                            // Both readers vouch for it only as far as the less sure one does.
-                            agreed.confidence = min(agreed.confidence, reading.confidence)
-                            agreed.flag = agreed.flag(atThreshold: reader.settings.reviewThreshold)
-                            // The segmenter's own reading stays a second opinion for the table checks.
-                            agreed.secondOpinion = SecondOpinion(value: segmented.value, confidence: segmented.confidence,
-                                                                 digits: segmented.digits, separatorAfter: segmented.separatorAfter)
-                            cellReadings[index] = agreed
+                            cellReadings[index] = CombinedCellReader.agreement(first: first, segmented: segmented, agreed: reading,
+                                                                               reviewThreshold: reader.settings.reviewThreshold)
                         }
                     }
                     // Digits the whole-cell reader read have no image in normalized.bin.
@@ -254,56 +248,14 @@ public enum ClassifyStage {
         var blank: Bool
     }
 
-    /// `option` with one of its wide digits cut in two at each of its split columns
-    /// (`CutCell.splitColumns`), the halves classified by `reader`: only when another reader
-    /// read `digitCount` digits, one more than `option` has. The halves have no image in
+    /// `option` with one of its wide digits split (`CellReader.splits`): only when another
+    /// reader read `digitCount` digits, one more than `option` has. The halves have no image in
     /// normalized.bin (entry -1).
     static func splitOptions(_ option: JoinOption, reader: CellReader, digitCount: Int) -> [JoinOption] {
-        guard digitCount == option.digits.count + 1, !option.blank else { return [] }
-        var splits: [(cut: CutCell, at: Int)] = []
-        for index in option.cut.splittableDigits {
-            for x in option.cut.splitColumns(of: index) {
-                if let split = option.cut.splitting(index, at: x) { splits.append((split, index)) }
-            }
+        guard !option.blank else { return [] }
+        return reader.splits(of: option.cut, digits: option.digits, digitCount: digitCount).map { split in
+            JoinOption(cut: split.cut, digits: split.digits, entries: split.sources.map { $0 >= 0 ? option.entries[$0] : -1 }, blank: false)
         }
-        guard !splits.isEmpty else { return [] }
-        var images: [Float] = []
-        for split in splits {
-            images += DigitNormalizer.normalize(scan: split.cut.digits[split.at].image)
-            images += DigitNormalizer.normalize(scan: split.cut.digits[split.at + 1].image)
-        }
-        let probabilities = reader.classify(normalized: images), classes = reader.model.config.classes
-        return splits.enumerated().map { k, split in
-            let halves = (0..<2).map { side in
-                CellReader.digitReading(probabilities: probabilities[((2 * k + side) * classes)..<((2 * k + side + 1) * classes)],
-                                        box: split.cut.digits[split.at + side].box)
-            }
-            var digits = option.digits, entries = option.entries
-            digits.replaceSubrange(split.at...split.at, with: halves)
-            entries.replaceSubrange(split.at...split.at, with: [-1, -1])
-            return JoinOption(cut: split.cut, digits: digits, entries: entries, blank: false)
-        }
-    }
-
-    /// Per column, the digit count most of its cut cells have (ties: the larger); empty cells
-    /// do not count.
-    static func usualDigitCounts(columns: [Int], cuts: [CutCell]) -> [Int: Int] {
-        var counts: [Int: [Int: Int]] = [:]
-        for (column, cut) in zip(columns, cuts) where !cut.digits.isEmpty {
-            counts[column, default: [:]][cut.digits.count, default: 0] += 1
-        }
-        return counts.mapValues { tally in tally.max { ($0.value, $0.key) < ($1.value, $1.key) }!.key }
-    }
-
-    /// Every set of pairwise disjoint `spans`, the empty set first (at most 64: the first found).
-    static func joinings(of spans: [Range<Int>]) -> [[Range<Int>]] {
-        var result: [[Range<Int>]] = [[]]
-        for span in spans {
-            for existing in result where result.count < 64 && existing.allSatisfy({ !$0.overlaps(span) }) {
-                result.append(existing + [span])
-            }
-        }
-        return result
     }
 
     /// The whole-cell reader's settings for a page: the page's decimals, limits and review

@@ -178,6 +178,11 @@ public final class CellReader: CellImageReader {
     /// Reads `cells` (scan crops in paper polarity: 0 = ink, 1 = paper). `columns`, when given,
     /// names each cell's column for `CellReaderSettings.decimalsByColumn` (same count as `cells`).
     public func read(cells: [GrayImage], columns: [String?]? = nil) -> [CellReading] {
+        readWithCuts(cells: cells, columns: columns).readings
+    }
+
+    /// `read`, and each cell's cut (for reading it again another way: `joinings`, `splits`).
+    public func readWithCuts(cells: [GrayImage], columns: [String?]? = nil) -> (readings: [CellReading], cuts: [CutCell]) {
         precondition(columns == nil || columns!.count == cells.count,
                      "CellReader.read: \(columns!.count) columns for \(cells.count) cells")
         let side = DigitNormalizer.side, pixels = side * side
@@ -234,7 +239,7 @@ public final class CellReader: CellImageReader {
             }
             inferred = DecimalInference.decimalsByColumn(sightings)
         }
-        return (0..<cells.count).map { index in
+        let readings = (0..<cells.count).map { index in
             let column = columns?[index] ?? nil
             let decimals = settings.expectedDecimals(column: column) ?? inferred[column ?? ""]
             var reading = assemble(cut: prepared[index]!.cut, digits: classified[index], blank: prepared[index]!.blank,
@@ -243,6 +248,7 @@ public final class CellReader: CellImageReader {
             reading.separatorSighted = cut.separatorIndex.flatMap { $0 > 0 && $0 < cut.digits.count ? $0 : nil }
             return reading
         }
+        return (readings, prepared.map { $0!.cut })
     }
 
     /// The value, confidence and flag of one cell from its cut and classified digits. With

@@ -22,11 +22,39 @@ public final class CombinedCellReader: CellImageReader {
 
     public func read(cells: [GrayImage], columns: [String?]?) -> [CellReading] {
         let first = primary.read(cells: cells, columns: columns)
-        let second = secondary.read(cells: cells, columns: columns)
-        let combined = zip(first, second).map { CombinedCellReader.combine($0, $1) }
+        var combined: [CellReading]
+        if let segmenter = secondary as? CellReader {
+            let (second, cuts) = segmenter.readWithCuts(cells: cells, columns: columns)
+            combined = zip(first, second).map { CombinedCellReader.combine($0, $1) }
+            recut(&combined, first: first, second: second, cuts: cuts, segmenter: segmenter, columns: columns)
+        } else {
+            combined = zip(first, secondary.read(cells: cells, columns: columns)).map { CombinedCellReader.combine($0, $1) }
+        }
         // A sequence reader rarely reads a point the hand left faint; the segmenter's cutter may
         // have seen it. Pooling both readers' sightings decides the columns' decimals.
         return settings.inferDecimals ? DecimalInference.repoint(combined, columns: columns, settings: settings) : combined
+    }
+
+    /// Where the readers disagree, the segmenter's ink cut another way (`CellReader.joinings`,
+    /// and `splits` when the first reader read one digit more and that is the column's usual
+    /// count): a recut reading the first reader's digits (and sign) makes the two agree.
+    func recut(_ combined: inout [CellReading], first: [CellReading], second: [CellReading], cuts: [CutCell],
+               segmenter: CellReader, columns: [String?]?) {
+        let keys = cuts.indices.map { (columns?[$0] ?? nil) ?? "" }
+        let usual = CellReader.usualDigitCounts(columns: keys, cuts: cuts)
+        for index in combined.indices where combined[index].readersDisagree && !first[index].digits.isEmpty {
+            let cut = cuts[index], digits = second[index].digits
+            guard digits.count == cut.digits.count, second[index].flag != .unreadable else { continue }
+            let wanted = first[index].digits.map(\.digit), negative = first[index].value.hasPrefix("-")
+            let splitTo = usual[keys[index]] == wanted.count ? wanted.count : -1
+            let column = columns?[index] ?? nil
+            let matches = { (reading: CellReading) in reading.digits.map(\.digit) == wanted && reading.value.hasPrefix("-") == negative }
+            if let (_, reading) = segmenter.agreeing(segmenter.joinings(of: cut, digits: digits), column: column, matches: matches)
+                ?? segmenter.agreeing(segmenter.splits(of: cut, digits: digits, digitCount: splitTo), column: column, matches: matches) {
+                combined[index] = CombinedCellReader.agreement(first: first[index], segmented: second[index], agreed: reading,
+                                                               reviewThreshold: segmenter.reviewThreshold)
+            }
+        }
     }
 
     /// The primary reading, with the secondary's value as a second opinion when the numbers differ.

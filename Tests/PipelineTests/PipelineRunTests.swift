@@ -207,8 +207,8 @@ final class PipelineRunTests: XCTestCase {
     /// The other ways of joining touching digits, and a column's usual digit count (which a
     /// split must give a cell before the whole-cell reader's extra digit is believed).
     func testJoiningsAndUsualDigitCounts() {
-        XCTAssertEqual(ClassifyStage.joinings(of: []), [[]])
-        XCTAssertEqual(ClassifyStage.joinings(of: [0..<2, 1..<3, 3..<5]),
+        XCTAssertEqual(CellReader.joinings(of: []), [[]])
+        XCTAssertEqual(CellReader.joinings(of: [0..<2, 1..<3, 3..<5]),
                        [[], [0..<2], [1..<3], [3..<5], [0..<2, 3..<5], [1..<3, 3..<5]])
         func cut(_ digits: Int) -> CutCell {
             CutCell(restoringDigits: (0..<digits).map { k in
@@ -216,7 +216,7 @@ final class PipelineRunTests: XCTestCase {
                               image: GrayImage(width: 6, height: 10, fill: 0))
             }, separatorIndex: nil, separatorBox: nil, droppedComponents: 0)
         }
-        let usual = ClassifyStage.usualDigitCounts(columns: [1, 1, 1, 2, 2, 2, 2, 3],
+        let usual = CellReader.usualDigitCounts(columns: [1, 1, 1, 2, 2, 2, 2, 3],
                                                    cuts: [cut(2), cut(2), cut(3), cut(4), cut(5), cut(0), cut(0), cut(0)])
         XCTAssertEqual(usual, [1: 2, 2: 5], "ties go to the longer count; empty cells do not count")
     }

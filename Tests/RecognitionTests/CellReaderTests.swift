@@ -286,3 +286,48 @@ final class CellReaderTests: RecognitionTestCase {
         XCTAssertTrue(readings.allSatisfy { $0.flag == .empty || !$0.digits.isEmpty })
     }
 }
+
+/// A reader that reads every cell as the same value (a stand-in for the whole-cell reader).
+private final class FixedCellReader: CellImageReader {
+    let value: String, digits: [Int]
+    init(_ value: String, _ digits: [Int]) { self.value = value; self.digits = digits }
+    var reviewThreshold: Float { 0.9 }
+    func read(cells: [GrayImage], columns: [String?]?) -> [CellReading] {
+        cells.map { _ in
+            CellReading(value: value, digits: digits.map { DigitReading(digit: $0, probability: 0.97, alternatives: [],
+                                                                        box: CutCell.Box(minX: 0, minY: 0, maxX: 1, maxY: 1)) },
+                        separatorAfter: nil, separatorSeen: false, confidence: 0.97, flag: .ok)
+        }
+    }
+}
+
+final class CombinedRecutTests: RecognitionTestCase {
+    /// Where the whole-cell reader reads one digit more than the segmenter cut, and that is the
+    /// column's usual count, the cell's wide piece is split and read again: the readers then
+    /// agree. Without the usual count behind it, the disagreement stands.
+    func testAPieceTheWholeCellReaderReadsAsTwoDigitsIsSplit() {
+        var canvas = RGBImage(width: 100, height: 60, color: .white)
+        canvas.fillRect(x: 20, y: 12, width: 4, height: 36, color: .black)            // a 1 ...
+        for (x, y, w, h) in [(24, 12, 22, 4), (24, 44, 22, 4), (42, 12, 4, 36)] {       // ... against a 0
+            canvas.fillRect(x: x, y: y, width: w, height: h, color: .black)
+        }
+        var merged = GrayImage(width: 100, height: 60)
+        for i in 0..<(100 * 60) { merged.pixels[i] = Float(canvas.pixels[3 * i]) / 255 }
+        let apart = sketchCell(digits: 2)
+        let segmenter = CellReader(model: fixedModel(digit: 1, probability: 0.99))
+        XCTAssertEqual(CellDigitCutter.cut(cell: merged).digits.count, 1, "one piece, too narrow for the cutter to split")
+
+        let reader = CombinedCellReader(primary: FixedCellReader("11", [1, 1]), secondary: segmenter)
+        let readings = reader.read(cells: [apart, apart, merged], columns: ["A", "A", "A"])
+        XCTAssertEqual(readings[2].value, "11")
+        XCTAssertFalse(readings[2].readersDisagree)
+        XCTAssertEqual(readings[2].flag, .ok)
+        XCTAssertEqual(readings[2].digits.count, 2)
+        XCTAssertEqual(readings[2].confidence, 0.97, accuracy: 1e-4, "the lower of the two readers' confidences")
+        XCTAssertEqual(readings[2].secondOpinion?.value, "1", "the segmenter's own reading stays for the checks")
+
+        let alone = reader.read(cells: [merged, merged, apart], columns: ["A", "A", "A"])
+        XCTAssertTrue(alone[0].readersDisagree, "one digit is the column's usual count: no split")
+        XCTAssertEqual(alone[0].flag, .review)
+    }
+}
