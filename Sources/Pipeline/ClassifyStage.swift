@@ -44,11 +44,16 @@ public struct CellReadingRecord: Codable, Equatable, Sendable {
     public var uncheckedValue: String? = nil
     public var checksHeld: String? = nil
     public var checksBroken: String? = nil
+    /// Where the two readers read different numbers: the other reader's value and confidence
+    /// (for the reviewer, and to measure which reader is right when they disagree).
+    public var otherReading: String? = nil
+    public var otherConfidence: Float? = nil
 
     enum CodingKeys: String, CodingKey {
         case row, column, name, value, confidence, flag, digits, separatorAfter = "separator_after"
         case separatorSeen = "separator_seen", box, uncheckedValue = "unchecked_value"
         case checksHeld = "checks_held", checksBroken = "checks_broken"
+        case otherReading = "other_reading", otherConfidence = "other_confidence"
     }
 }
 
@@ -166,17 +171,14 @@ public enum ClassifyStage {
                     // sees one digit more. Two readers agreeing that way outvote the network's surer cut.
                     if !sequenceOnly && cellReadings[index].readersDisagree, let number = CellEvaluation.number(first.value) {
                         let column = String(page.cells[index].column)
-                        func agreeing(_ options: [JoinOption]) -> (JoinOption, CellReading)? {
-                            options.map { ($0, reader.reading(cut: $0.cut, digits: $0.digits, blank: $0.blank, column: column)) }
-                                .filter { CellEvaluation.number($0.1.value) == number && $0.1.flag != .unreadable }
-                                .max { $0.1.confidence < $1.1.confidence }
-                        }
+                        let matches = { (reading: CellReading) in CellEvaluation.number(reading.value) == number }
                         let current = JoinOption(cut: cuts[index], digits: classified[index], entries: entries[index], blank: blanks[index])
                         // A split only to give the cell its column's usual number of digits (a 6 cut
                         // into 1 and 0 reads 104 among humidities of two digits).
                         let splitTo = usualDigits[page.cells[index].column] == first.digits.count ? first.digits.count : -1
-                        if let (option, reading) = agreeing(otherJoinings[index])
-                            ?? agreeing(ClassifyStage.splitOptions(current, reader: reader, digitCount: splitTo)) {
+                        if let (option, reading) = reader.agreeing(otherJoinings[index], column: column, matches: matches)
+                            ?? reader.agreeing(ClassifyStage.splitOptions(current, reader: reader, digitCount: splitTo),
+                                               column: column, matches: matches) {
                             cuts[index] = option.cut
                             classified[index] = option.digits
                             entries[index] = option.entries
@@ -203,7 +205,9 @@ public enum ClassifyStage {
                     separatorAfter: reading.separatorAfter, separatorSeen: reading.separatorSeen, box: cell.box,
                     uncheckedValue: reading.uncheckedValue,
                     checksHeld: reading.checksHeld.isEmpty ? nil : reading.checksHeld.joined(separator: " "),
-                    checksBroken: reading.checksBroken.isEmpty ? nil : reading.checksBroken.joined(separator: " "))
+                    checksBroken: reading.checksBroken.isEmpty ? nil : reading.checksBroken.joined(separator: " "),
+                    otherReading: reading.readersDisagree ? reading.secondOpinion?.value : nil,
+                    otherConfidence: reading.readersDisagree ? reading.secondOpinion?.confidence : nil)
             }
             var records = cellReadings.indices.map { record($0, cellReadings[$0]) }
             let labels = table.numericColumns.given == nil ? rowLabelColumns(records, keeping: table.dateColumns) : []
@@ -241,7 +245,7 @@ public enum ClassifyStage {
 
     /// One way of reading a cell's touching digits: its cut with some of them joined, the
     /// classified digits, their images in normalized.bin, and whether one of them is blank.
-    struct JoinOption {
+    struct JoinOption: ClassifiedCut {
         var cut: CutCell
         var digits: [DigitReading]
         var entries: [Int]

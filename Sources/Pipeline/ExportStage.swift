@@ -10,7 +10,7 @@ import Recognition
 
 public enum ExportStage {
     /// The truth file's columns (`SyntheticPages.truthHeader`) first, then per-digit detail.
-    public static let header = SyntheticPages.truthHeader + ",digit_confidences,alternatives,source,page_index"
+    public static let header = SyntheticPages.truthHeader + ",digit_confidences,alternatives,source,page_index,other_reading"
     public static let reviewHeader = "page,row,column,column_name,value,flag,confidence,digit_index,digit,probability,alternatives,digit_image,cell_image"
 
     /// The transcription lines of one page.
@@ -25,7 +25,7 @@ public enum ExportStage {
             let fields = [csv(page.id), String(cell.row), String(cell.column), csv(cell.value),
                           String(format: "%.4f", cell.confidence), cell.flag.rawValue, csv(cell.name),
                           String(box[0]), String(box[1]), String(box[2]), String(box[3]),
-                          confidences, choices, csv(page.source), String(page.pageIndex)]
+                          confidences, choices, csv(page.source), String(page.pageIndex), csv(cell.otherReading ?? "")]
             return fields.joined(separator: ",")
         }
     }

@@ -6,8 +6,16 @@ import Imaging
 // way outvote the digit network's surer cut. The page pipeline (`ClassifyStage`) and the cell path
 // (`CombinedCellReader`, `logbook evaluate-cells`) both use these.
 
+/// A cut of a cell's ink with its digits classified: what `CellReader.agreeing` weighs.
+public protocol ClassifiedCut {
+    var cut: CutCell { get }
+    var digits: [DigitReading] { get }
+    /// One of the digits' images is blank (the cell reads as unreadable).
+    var blank: Bool { get }
+}
+
 /// A cell's cut read another way, with its classified digits.
-public struct Recut: Sendable {
+public struct Recut: ClassifiedCut, Sendable {
     public var cut: CutCell
     public var digits: [DigitReading]
     /// Where each digit came from: its index in the cut it was made from, or -1 for a new image
@@ -19,6 +27,8 @@ public struct Recut: Sendable {
         self.digits = digits
         self.sources = sources
     }
+
+    public var blank: Bool { false }
 }
 
 extension CellReader {
@@ -101,8 +111,9 @@ extension CellReader {
     }
 
     /// Of `recuts`, the surest whose reading `matches`, with that reading (`reading(cut:...)`).
-    public func agreeing(_ recuts: [Recut], column: String?, matches: (CellReading) -> Bool) -> (Recut, CellReading)? {
-        recuts.map { ($0, reading(cut: $0.cut, digits: $0.digits, blank: false, column: column)) }
+    public func agreeing<Option: ClassifiedCut>(_ recuts: [Option], column: String?,
+                                                matches: (CellReading) -> Bool) -> (Option, CellReading)? {
+        recuts.map { ($0, reading(cut: $0.cut, digits: $0.digits, blank: $0.blank, column: column)) }
             .filter { $0.1.flag != .unreadable && matches($0.1) }
             .max { $0.1.confidence < $1.1.confidence }
     }

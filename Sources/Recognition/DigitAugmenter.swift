@@ -44,6 +44,15 @@ public struct AugmentationSettings: Codable, Equatable, Sendable {
     /// Chance of Gaussian pixel noise, with a standard deviation up to `maxNoise`.
     public var noiseProbability: Float
     public var maxNoise: Float
+    /// Chance of an elastic distortion (Simard et al. 2003): every pixel moved along a smooth
+    /// random field, so one writer's loops and strokes bend the way another writer's do; affine
+    /// warps alone cannot open a 4's top or close a 9's. Optional so that older settings files,
+    /// written before it existed, still load (absent: never).
+    public var elasticProbability: Float? = nil
+    /// Displacement scale, in pixels of the 64-pixel field, of the field after smoothing.
+    public var elasticAlpha: Float? = nil
+    /// Smoothing of the random field (Gaussian sigma, pixels): larger bends whole strokes, smaller wiggles them.
+    public var elasticSigma: Float? = nil
 
     public init(affineProbability: Float, maxRotationDegrees: Float, maxShear: Float, minScale: Float,
                 maxScale: Float, maxAspectChange: Float, maxTranslation: Float, strokeProbability: Float,
@@ -83,6 +92,15 @@ public struct AugmentationSettings: Codable, Equatable, Sendable {
         binarizeProbability: 0.3, minBinarizeLevel: 0.25, maxBinarizeLevel: 0.6,
         noiseProbability: 0.4, maxNoise: 0.08)
 
+    /// `archival` plus elastic distortion on half the images: more writers than the corpus has.
+    public static let archivalElastic: AugmentationSettings = {
+        var settings = archival
+        settings.elasticProbability = 0.5
+        settings.elasticAlpha = 120
+        settings.elasticSigma = 9
+        return settings
+    }()
+
     /// No augmentation: images pass through unchanged (validation, evaluation, ablations).
     public static let none = AugmentationSettings(
         affineProbability: 0, maxRotationDegrees: 0, maxShear: 0, minScale: 1, maxScale: 1,
@@ -96,6 +114,7 @@ public struct AugmentationSettings: Codable, Equatable, Sendable {
     public var isIdentity: Bool {
         affineProbability <= 0 && strokeProbability <= 0 && ruleProbability <= 0 && speckProbability <= 0
             && blurProbability <= 0 && fadeProbability <= 0 && binarizeProbability <= 0 && noiseProbability <= 0
+            && (elasticProbability ?? 0) <= 0
     }
 }
 
@@ -181,6 +200,9 @@ public enum DigitAugmenter {
     /// pipeline's binarisation or sensor noise.
     static func apply(_ settings: AugmentationSettings, to image: inout [Float], rng: inout RandomGenerator) {
         if chance(settings.affineProbability, &rng) { warp(&image, settings, &rng) }
+        if let probability = settings.elasticProbability, chance(probability, &rng) {
+            elastic(&image, alpha: settings.elasticAlpha ?? 0, sigma: settings.elasticSigma ?? 8, &rng)
+        }
         if chance(settings.strokeProbability, &rng) {
             morphology(&image, thicken: rng.nextFloat() < 0.5, square: rng.nextFloat() < 0.5)
         }
@@ -232,6 +254,52 @@ public enum DigitAugmenter {
         guard let inverse = invertedAffine((a, b, c, d, e, f)) else { return }
         image = GrayImage(width: side, height: side, pixels: image)
             .warpedAffine(inverse, width: side, height: side, fill: 0).pixels
+    }
+
+    /// Elastic distortion: a random displacement per pixel (uniform in -1...1 on each axis),
+    /// smoothed by a Gaussian of `sigma` and scaled by `alpha`, then bilinear resampling.
+    static func elastic(_ image: inout [Float], alpha: Float, sigma: Float, _ rng: inout RandomGenerator) {
+        guard alpha > 0, sigma > 0 else { return }
+        let n = side, count = n * n
+        // kernel: (2 * reach + 1), normalised
+        let reach = max(1, Int((3 * sigma).rounded(.up)))
+        var kernel = (-reach...reach).map { exp(-Float($0 * $0) / (2 * sigma * sigma)) }
+        let total = kernel.reduce(0, +)
+        for i in kernel.indices { kernel[i] /= total }
+        func smoothed(_ field: [Float]) -> [Float] {
+            // Separable, edges clamped; rows then columns.
+            var rows = [Float](repeating: 0, count: count), result = rows
+            for y in 0..<n {
+                for x in 0..<n {
+                    var sum: Float = 0
+                    for k in -reach...reach { sum += kernel[k + reach] * field[y * n + min(max(x + k, 0), n - 1)] }
+                    rows[y * n + x] = sum
+                }
+            }
+            for y in 0..<n {
+                for x in 0..<n {
+                    var sum: Float = 0
+                    for k in -reach...reach { sum += kernel[k + reach] * rows[min(max(y + k, 0), n - 1) * n + x] }
+                    result[y * n + x] = sum
+                }
+            }
+            return result
+        }
+        let dx = smoothed((0..<count).map { _ in uniform(-1, 1, &rng) })
+        let dy = smoothed((0..<count).map { _ in uniform(-1, 1, &rng) })
+        // Smoothing shrinks the field's spread by about 1 / (2 sigma sqrt(pi)); alpha is meant after it.
+        let source = image
+        func at(_ x: Int, _ y: Int) -> Float { x < 0 || y < 0 || x >= n || y >= n ? 0 : source[y * n + x] }
+        for y in 0..<n {
+            for x in 0..<n {
+                let sx = Float(x) + alpha * dx[y * n + x], sy = Float(y) + alpha * dy[y * n + x]
+                let x0 = Int(sx.rounded(.down)), y0 = Int(sy.rounded(.down))
+                let fx = sx - Float(x0), fy = sy - Float(y0)
+                let top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx
+                let bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx
+                image[y * n + x] = top * (1 - fy) + bottom * fy
+            }
+        }
     }
 
     /// Grey dilation (thicker strokes) or erosion (thinner) by one pixel, with a 3x3 square or a

@@ -43,7 +43,7 @@ struct Train: ParsableCommand {
     @Option(help: "Peak learning rate.") var lr: Float = 1e-3
     @Option(help: "Weight decay.") var weightDecay: Float = 0
     @Option(help: "cosine (warm-up then cosine decay) or constant.") var schedule: String = "cosine"
-    @Option(help: "Augmentation: archival or none.") var augment: String = "archival"
+    @Option(help: "Augmentation: archival, archival-elastic (plus elastic distortion) or none.") var augment: String = "archival"
     @Option(name: .customLong("init"), help: "Start from these weights (fine-tuning).") var initialize: String?
     @Option(help: "Run folder for checkpoints, the best model, history and curves.") var out: String
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
@@ -53,7 +53,9 @@ struct Train: ParsableCommand {
         guard TrainingSettings.LossKind(rawValue: loss) != nil else { throw ValidationError("--loss must be cross-entropy or mse") }
         guard TrainingSettings.OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam, adamw or sgd") }
         guard TrainingSettings.ScheduleKind(rawValue: schedule) != nil else { throw ValidationError("--schedule must be cosine or constant") }
-        guard ["archival", "none"].contains(augment) else { throw ValidationError("--augment must be archival or none") }
+        guard ["archival", "archival-elastic", "none"].contains(augment) else {
+            throw ValidationError("--augment must be archival, archival-elastic or none")
+        }
         guard epochs >= 1, batch >= 2, width > 0, lr > 0 else { throw ValidationError("--epochs >= 1, --batch >= 2, --width > 0 and --lr > 0 please") }
         guard (3...4).contains(sequenceFrom) else { throw ValidationError("--sequence-from must be 3 or 4") }
     }
@@ -66,7 +68,7 @@ struct Train: ParsableCommand {
             loss: TrainingSettings.LossKind(rawValue: loss)!, labelSmoothing: labelSmoothing,
             optimizer: TrainingSettings.OptimizerKind(rawValue: optimizer)!, learningRate: lr, weightDecay: weightDecay,
             schedule: TrainingSettings.ScheduleKind(rawValue: schedule)!,
-            augmentation: augment == "none" ? .none : .archival)
+            augmentation: augment == "none" ? .none : augment == "archival-elastic" ? .archivalElastic : .archival)
         let splits = try data.load()
         printError("data: \(splits.train.count) train, \(splits.validation.count) validation, \(splits.test.count) test images")
         let initial = try initialize.map { try ResNet.load(path: $0) }

@@ -277,6 +277,37 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertFalse(settings.inferDecimals)
     }
 
+    /// Where the readers disagree, the other reader's value goes into readings.json and the
+    /// transcription's last column; readings written before it existed still load.
+    func testOtherReadingIsExported() throws {
+        func cell(_ row: Int, _ value: String, other: String?) -> CellReadingRecord {
+            var record = CellReadingRecord(row: row, column: 2, name: "Press.", value: value, confidence: 0.78, flag: .review,
+                                           digits: [], separatorAfter: 3, separatorSeen: true, box: [10, 20, 30, 40])
+            record.otherReading = other
+            record.otherConfidence = other == nil ? nil : 0.54
+            return record
+        }
+        let readings = PageReadings(decimals: [:], rowLabelColumns: [], cells: [cell(1, "1080.8", other: "1010.8"), cell(2, "12.5", other: nil)])
+        let page = PageRecord(id: "p1", source: "scans/p1.png", pageIndex: 0, sha256: "", bytes: 0, modified: 0)
+        let lines = ExportStage.lines(page: page, readings: readings, alternatives: 2)
+        let header = ExportStage.header.split(separator: ",").map(String.init)
+        XCTAssertEqual(header.last, "other_reading")
+        let fields = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(fields.map(\.count), [header.count, header.count])
+        XCTAssertEqual(fields[0][header.firstIndex(of: "value")!], "1080.8")
+        XCTAssertEqual(fields[0].last, "1010.8")
+        XCTAssertEqual(fields[1].last, "", "the readers agreed")
+
+        let json = try JSONEncoder().encode(readings)
+        XCTAssertEqual(try JSONDecoder().decode(PageReadings.self, from: json), readings)
+        XCTAssertTrue(String(decoding: json, as: UTF8.self).contains("\"other_reading\":\"1010.8\""))
+        var object = try JSONSerialization.jsonObject(with: json) as! [String: Any]
+        object["cells"] = (object["cells"] as! [[String: Any]]).map { $0.filter { !$0.key.hasPrefix("other_") } }
+        let older = try JSONDecoder().decode(PageReadings.self, from: JSONSerialization.data(withJSONObject: object))
+        XCTAssertEqual(older.cells.map(\.otherReading), [nil, nil])
+        XCTAssertEqual(older.cells.map(\.value), ["1080.8", "12.5"])
+    }
+
     func testRowNumberColumnsAreRecognisedAfterReading() {
         func cell(_ row: Int, _ column: Int, _ value: String) -> CellReadingRecord {
             CellReadingRecord(row: row, column: column, name: "", value: value, confidence: 1, flag: .ok, digits: [],

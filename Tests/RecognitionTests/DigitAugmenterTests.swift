@@ -52,6 +52,7 @@ final class DigitAugmenterTests: XCTestCase {
         only("fade") { $0.fadeProbability = 1; $0.minInk = 0.45; $0.maxInk = 0.9 }
         only("binarize") { $0.binarizeProbability = 1; $0.minBinarizeLevel = 0.3; $0.maxBinarizeLevel = 0.6 }
         only("noise") { $0.noiseProbability = 1; $0.maxNoise = 0.1 }
+        only("elastic") { $0.elasticProbability = 1; $0.elasticAlpha = 120; $0.elasticSigma = 9 }
         for (name, settings) in stages {
             XCTAssertFalse(settings.isIdentity, name)
             var rng = RandomGenerator(seed: 21)
@@ -109,5 +110,61 @@ final class DigitAugmenterTests: XCTestCase {
         settings.ruleProbability = 0.5
         let decoded = try JSONDecoder().decode(AugmentationSettings.self, from: JSONEncoder().encode(settings))
         XCTAssertEqual(decoded, settings)
+        let elastic = try JSONDecoder().decode(AugmentationSettings.self, from: JSONEncoder().encode(AugmentationSettings.archivalElastic))
+        XCTAssertEqual(elastic, .archivalElastic)
+        XCTAssertEqual(elastic.elasticProbability, 0.5)
+    }
+
+    /// A settings file written before elastic distortion existed (a run to resume) still loads, without it.
+    func testSettingsWithoutElasticKeysLoad() throws {
+        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AugmentationSettings.archivalElastic)) as! [String: Any]
+        XCTAssertNotNil(object["elasticAlpha"])
+        object = object.filter { !$0.key.hasPrefix("elastic") }
+        let decoded = try JSONDecoder().decode(AugmentationSettings.self, from: JSONSerialization.data(withJSONObject: object))
+        XCTAssertEqual(decoded, .archival)
+        XCTAssertNil(decoded.elasticProbability)
+    }
+
+    /// Elastic distortion bends strokes by a few pixels: it moves ink (an affine warp would move it
+    /// too, but uniformly), keeps about as much of it, and grows with alpha; alpha 0 changes nothing.
+    func testElasticDistortionBendsLocallyAndKeepsInk() {
+        // A vertical bar, 4 pixels wide, down the middle of the field.
+        var bar = [Float](repeating: 0, count: 64 * 64)
+        for y in 8..<56 { for x in 30..<34 { bar[y * 64 + x] = 1 } }
+        var rng = RandomGenerator(seed: 8)
+        var still = bar
+        DigitAugmenter.elastic(&still, alpha: 0, sigma: 9, &rng)
+        XCTAssertEqual(still, bar)
+        func centres(_ image: [Float]) -> [Float] {
+            (8..<56).map { y in
+                let row = (0..<64).map { image[y * 64 + $0] }
+                let mass = row.reduce(0, +)
+                return mass > 0 ? zip(row, 0...).map { $0 * Float($1) }.reduce(0, +) / mass : 31.5
+            }
+        }
+        func meanShift(alpha: Float, seed: UInt64) -> (shift: Float, bend: Float, ink: Float) {
+            var image = bar, rng = RandomGenerator(seed: seed)
+            DigitAugmenter.elastic(&image, alpha: alpha, sigma: 9, &rng)
+            let c = centres(image)
+            let shift = c.map { abs($0 - 31.5) }.reduce(0, +) / Float(c.count)
+            // Bend: how far the bar's centre line strays from the straight line through its ends.
+            let bend = c.indices.map { abs(c[$0] - (c[0] + (c[c.count - 1] - c[0]) * Float($0) / Float(c.count - 1))) }.max()!
+            return (shift, bend, image.reduce(0, +) / bar.reduce(0, +))
+        }
+        var weak: Float = 0, strong: Float = 0, bent = 0, ink: Float = 0
+        for seed in UInt64(1)...8 {
+            let a = meanShift(alpha: 40, seed: seed), b = meanShift(alpha: 120, seed: seed)
+            weak += a.shift
+            strong += b.shift
+            if b.bend > 0.5 { bent += 1 }
+            // Stretched or squeezed strokes gain or lose some ink; on average it is kept.
+            XCTAssertEqual(b.ink, 1, accuracy: 0.5, "ink kept")
+            ink += b.ink
+        }
+        XCTAssertEqual(ink / 8, 1, accuracy: 0.2, "ink kept on average")
+        XCTAssertGreaterThan(strong, weak, "alpha scales the displacement")
+        XCTAssertGreaterThan(strong / 8, 0.5, "pixels move")
+        XCTAssertLessThan(strong / 8, 6, "a few pixels, not a scramble")
+        XCTAssertGreaterThanOrEqual(bent, 6, "the bar bends, not only shifts")
     }
 }
