@@ -19,6 +19,9 @@ public struct ReviewItem: Codable, Equatable, Sendable {
     public var digitConfidences: String
     /// "3:0.41|8:0.30 ...": per digit, best classes first.
     public var alternatives: String
+    /// What the other reader read, where the two readers disagreed ("" otherwise): often the
+    /// right value, one click away on the review page.
+    public var otherReading: String
     public var cellImage: String
     public var contextImage: String
     /// The cell inside the context image, in percent of its width and height: x, y, w, h.
@@ -28,7 +31,7 @@ public struct ReviewItem: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case page, row, column, columnName = "column_name", reading, confidence, flag
-        case digitConfidences = "digit_confidences", alternatives, cellImage = "cell_image"
+        case digitConfidences = "digit_confidences", alternatives, otherReading = "other_reading", cellImage = "cell_image"
         case contextImage = "context_image", mark, order
     }
 }
@@ -40,7 +43,7 @@ public struct ReviewExportResult: Sendable {
 }
 
 public enum ReviewExport {
-    public static let csvHeader = "run_id,transcription_sha256,page,row,column,column_name,reading,confidence,flag,digit_confidences,alternatives,cell_image,context_image,value"
+    public static let csvHeader = "run_id,transcription_sha256,page,row,column,column_name,reading,confidence,flag,digit_confidences,alternatives,other_reading,cell_image,context_image,value"
 
     /// Cells to review: flagged `review` or `unreadable`, and with `below`, any read cell less
     /// sure than that.
@@ -87,14 +90,14 @@ public enum ReviewExport {
             items.append(ReviewItem(page: pageID, row: row, column: column, columnName: field("column_name"),
                                     reading: field("value"), confidence: confidence, flag: field("flag"),
                                     digitConfidences: field("digit_confidences"), alternatives: field("alternatives"),
-                                    cellImage: "img/\(stem).png", contextImage: "img/\(stem)-page.png", mark: mark, order: order))
+                                    otherReading: field("other_reading"), cellImage: "img/\(stem).png", contextImage: "img/\(stem)-page.png", mark: mark, order: order))
         }
 
         var csv = csvHeader + "\n"
         for item in items {
             csv += [identity.runID, identity.transcription, item.page, String(item.row), String(item.column), item.columnName,
                     item.reading, String(format: "%.4f", item.confidence), item.flag, item.digitConfidences, item.alternatives,
-                    item.cellImage, item.contextImage, item.reading].map(SyntheticPages.csvField).joined(separator: ",") + "\n"
+                    item.otherReading, item.cellImage, item.contextImage, item.reading].map(SyntheticPages.csvField).joined(separator: ",") + "\n"
         }
         try AtomicFile.write(csv, to: staging + "/review.csv")
         // Digits below the run's review threshold are marked on the page.

@@ -103,6 +103,15 @@ function card(it) {
   alts.textContent = it.alternatives ? 'alternatives: ' + it.alternatives : 'no digits read';
   left.appendChild(alts);
   const input = document.createElement('input'); input.className = 'value'; input.dataset.key = it.key;
+  if (it.other_reading) {
+    // The other reader's value: one click puts it in the input (Enter confirms it, as typed).
+    const other = document.createElement('div'); other.className = 'other';
+    other.textContent = 'other reader: ' + it.other_reading + ' ';
+    const use = document.createElement('button'); use.className = 'use-other'; use.textContent = 'use'; use.tabIndex = -1;
+    use.addEventListener('click', () => { input.value = it.other_reading; input.dispatchEvent(new Event('input')); input.focus(); });
+    other.appendChild(use);
+    left.appendChild(other);
+  }
   input.value = state[it.key] ? state[it.key].value : it.reading;
   input.addEventListener('input', () => { state[it.key] = { value: input.value.trim(), done: false }; div.classList.remove('done'); input.classList.toggle('invalid', input.value.trim() !== '' && !isNumber(input.value.trim())); persist(); updateProgress(); });
   input.addEventListener('focus', () => { document.querySelectorAll('.cell.current').forEach(c => c.classList.remove('current')); div.classList.add('current'); div.scrollIntoView({ block: 'nearest' }); });

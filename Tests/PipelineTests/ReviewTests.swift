@@ -274,23 +274,10 @@ final class ReviewTests: XCTestCase {
             </script></body>
             """
         try html.replacingOccurrences(of: "</body>", with: probe).write(toFile: page.folder + "/probe.html", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + page.folder + "/probe.html"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        func attribute(_ name: String) -> String? {
-            guard let start = dom.range(of: name + "=\""), let end = dom[start.upperBound...].firstIndex(of: "\"") else { return nil }
-            return String(dom[start.upperBound..<end]).replacingOccurrences(of: "&quot;", with: "\"")
-                .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
-        }
+        let attribute = try domAttributes(chromium: chromium, page: page.folder + "/probe.html")
         let review = try CSVTable.load(path: page.folder + "/review.csv")
         XCTAssertEqual(attribute("data-progress"), "1 / \(review.rows.count) reviewed")
-        let first = try XCTUnwrap(attribute("data-first"), dom)
+        let first = try XCTUnwrap(attribute("data-first"), "the page did not run its script")
         XCTAssertNotEqual(attribute("data-next"), first)
         // Least sure first: the focused cell is the review list's least confident.
         let confidence = review.column("confidence")!
@@ -306,5 +293,74 @@ final class ReviewTests: XCTestCase {
         let transcription = try TranscriptionTable.load(runFolder: run)
         let at = try XCTUnwrap(transcription.rowOf[CellKey(page: least[2], row: Int(least[3])!, column: Int(least[4])!)])
         XCTAssertEqual(transcription.field("value", row: at), "42.5")
+    }
+
+    /// The page's DOM after its scripts ran in headless Chromium, as a lookup of attribute values.
+    func domAttributes(chromium: String, page: String) throws -> (String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + page]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // A browser that never exits (seen once under load) must not hang the test run.
+        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 180, execute: watchdog)
+        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        watchdog.cancel()
+        return { name in
+            guard let start = dom.range(of: name + "=\""), let end = dom[start.upperBound...].firstIndex(of: "\"") else { return nil }
+            return String(dom[start.upperBound..<end]).replacingOccurrences(of: "&quot;", with: "\"")
+                .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+        }
+    }
+
+    /// Where the readers disagreed, review.csv and the page carry the other reader's value; on the
+    /// page one click puts it in the input and Enter confirms it into corrections.csv.
+    func testReviewPageOffersTheOtherReadersValue() throws {
+        let (run, _, _, _) = try makeRun()
+        let transcription = try TranscriptionTable.load(runFolder: run)
+        let page = try ReviewExport.export(runFolder: run)
+        let review = try CSVTable.load(path: page.folder + "/review.csv")
+        let other = try XCTUnwrap(review.column("other_reading"))
+        // The tiny random models disagree on most cells they both read.
+        let offered = review.rows.filter { !$0[other].isEmpty }
+        XCTAssertGreaterThan(offered.count, 0)
+        for fields in review.rows {
+            let at = try XCTUnwrap(transcription.rowOf[CellKey(page: fields[2], row: Int(fields[3])!, column: Int(fields[4])!)])
+            XCTAssertEqual(fields[other], transcription.field("other_reading", row: at))
+            if !fields[other].isEmpty { XCTAssertNotEqual(fields[other], fields[review.column("reading")!]) }
+        }
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("chromium not installed (apt-get install chromium)")
+        }
+        let html = try String(contentsOfFile: page.folder + "/index.html", encoding: .utf8)
+        let probe = """
+            <script>
+            document.body.setAttribute('data-buttons', String(document.querySelectorAll('button.use-other').length));
+            const button = document.querySelector('button.use-other');
+            const key = button.closest('.cell').dataset.key;
+            button.click();
+            const input = document.activeElement;
+            document.body.setAttribute('data-key', key);
+            document.body.setAttribute('data-focused', input.dataset.key);
+            document.body.setAttribute('data-value', input.value);
+            input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+            document.body.setAttribute('data-saved', correctionsCSV());
+            </script></body>
+            """
+        try html.replacingOccurrences(of: "</body>", with: probe).write(toFile: page.folder + "/probe.html", atomically: true, encoding: .utf8)
+        let attribute = try domAttributes(chromium: chromium, page: page.folder + "/probe.html")
+        XCTAssertEqual(attribute("data-buttons"), String(offered.count))
+        let key = try XCTUnwrap(attribute("data-key"), "the page did not run its script")
+        XCTAssertEqual(attribute("data-focused"), key, "the click focuses that cell's input")
+        let cell = try XCTUnwrap(offered.first { "\($0[2])|\($0[3])|\($0[4])" == key })
+        XCTAssertEqual(attribute("data-value"), cell[other])
+        let saved = try XCTUnwrap(attribute("data-saved"))
+        let lines = saved.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, saved)
+        XCTAssertEqual(lines[1], [page.identity.runID, page.identity.transcription, cell[2], cell[3], cell[4], cell[6], cell[other]].joined(separator: ","))
     }
 }
