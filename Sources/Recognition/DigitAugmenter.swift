@@ -49,7 +49,8 @@ public struct AugmentationSettings: Codable, Equatable, Sendable {
     /// warps alone cannot open a 4's top or close a 9's. Optional so that older settings files,
     /// written before it existed, still load (absent: never).
     public var elasticProbability: Float? = nil
-    /// Displacement scale, in pixels of the 64-pixel field, of the field after smoothing.
+    /// Scale of the smoothed random field. Smoothing shrinks its spread to about 0.58 / (2 sigma
+    /// sqrt(pi)), so with sigma 9, alpha 120 moves pixels by about 2 pixels (standard deviation).
     public var elasticAlpha: Float? = nil
     /// Smoothing of the random field (Gaussian sigma, pixels): larger bends whole strokes, smaller wiggles them.
     public var elasticSigma: Float? = nil
@@ -287,7 +288,7 @@ public enum DigitAugmenter {
         }
         let dx = smoothed((0..<count).map { _ in uniform(-1, 1, &rng) })
         let dy = smoothed((0..<count).map { _ in uniform(-1, 1, &rng) })
-        // Smoothing shrinks the field's spread by about 1 / (2 sigma sqrt(pi)); alpha is meant after it.
+        // Smoothing shrinks the field's spread by about 1 / (2 sigma sqrt(pi)): alpha must be large.
         let source = image
         func at(_ x: Int, _ y: Int) -> Float { x < 0 || y < 0 || x >= n || y >= n ? 0 : source[y * n + x] }
         for y in 0..<n {
