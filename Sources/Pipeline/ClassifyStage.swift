@@ -206,7 +206,7 @@ public enum ClassifyStage {
                     uncheckedValue: reading.uncheckedValue,
                     checksHeld: reading.checksHeld.isEmpty ? nil : reading.checksHeld.joined(separator: " "),
                     checksBroken: reading.checksBroken.isEmpty ? nil : reading.checksBroken.joined(separator: " "),
-                    otherReading: reading.readersDisagree ? reading.secondOpinion?.value : nil,
+                    otherReading: reading.otherReading,
                     otherConfidence: reading.readersDisagree ? reading.secondOpinion?.confidence : nil)
             }
             var records = cellReadings.indices.map { record($0, cellReadings[$0]) }

@@ -69,6 +69,9 @@ public struct CellReading: Sendable, Equatable {
     /// Set by `CombinedCellReader`: a second reader read another number (kept here).
     public var readersDisagree = false
     public var secondOpinion: SecondOpinion? = nil
+    /// The other reader's value where the two read different numbers (nil where they agree): what
+    /// a reviewer is offered beside the reading.
+    public var otherReading: String? { readersDisagree ? secondOpinion?.value : nil }
     public var checksHeld: [String] = []
     public var checksBroken: [String] = []
     public var verified = false

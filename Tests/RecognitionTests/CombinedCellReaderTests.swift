@@ -35,4 +35,24 @@ final class CombinedCellReaderTests: XCTestCase {
         let tie = CombinedCellReader.combine(reading("18.5", [1, 8, 5], confidence: 0.99, separatorAfter: 2), second)
         XCTAssertEqual(tie.value, "18.5")
     }
+
+    /// evaluate-cells' readings.csv names the other reader's value where the readers disagreed.
+    func testReadingsCSVCarriesTheOtherReading() throws {
+        let disagreeing = CombinedCellReader.combine(reading("18.5", [1, 8, 5], confidence: 0.95, separatorAfter: 2),
+                                                     reading("8.5", [8, 5], confidence: 0.99, separatorAfter: 1))
+        let agreeing = CombinedCellReader.combine(reading("28.7", [2, 8, 7], confidence: 0.99, separatorAfter: 2),
+                                                  reading("28.7", [2, 8, 7], confidence: 0.98, separatorAfter: 2))
+        XCTAssertEqual(disagreeing.otherReading, "18.5")
+        XCTAssertNil(agreeing.otherReading)
+        let report = CellEvaluation.score(truth: [CellTruth(imagePath: "a.png", value: "18.5", station: "9"),
+                                                  CellTruth(imagePath: "b.png", value: "28.7", station: "9")],
+                                          readings: [disagreeing, agreeing], reviewThreshold: 0.9)
+        let lines = CellEvaluation.readingsCSV(report).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(lines.count, 3)
+        let column = try XCTUnwrap(lines[0].firstIndex(of: "other_reading"))
+        XCTAssertEqual(lines.map(\.count), [lines[0].count, lines[0].count, lines[0].count])
+        XCTAssertEqual(lines[1][column], "18.5")
+        XCTAssertEqual(lines[1][lines[0].firstIndex(of: "reading")!], "8.5")
+        XCTAssertEqual(lines[2][column], "")
+    }
 }
