@@ -277,13 +277,13 @@ public struct TableGrid: Sendable, Equatable {
 }
 
 extension GrayImage {
-    /// Bilinear read at a pixel-centre coordinate; white outside.
-    func bilinearSample(x: Double, y: Double) -> Float {
-        guard width > 0, height > 0, x > -1, y > -1, x < Double(width), y < Double(height) else { return 1 }
+    /// Bilinear read at a pixel-centre coordinate; `fill` outside (default: paper white).
+    public func bilinearSample(x: Double, y: Double, fill: Float = 1) -> Float {
+        guard width > 0, height > 0, x > -1, y > -1, x < Double(width), y < Double(height) else { return fill }
         let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down))
         let fx = Float(x - Double(x0)), fy = Float(y - Double(y0))
         @inline(__always) func at(_ px: Int, _ py: Int) -> Float {
-            (px < 0 || py < 0 || px >= width || py >= height) ? 1 : pixels[py * width + px]
+            (px < 0 || py < 0 || px >= width || py >= height) ? fill : pixels[py * width + px]
         }
         let top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx
         let bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx

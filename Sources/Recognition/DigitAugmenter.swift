@@ -289,16 +289,11 @@ public enum DigitAugmenter {
         let dx = smoothed((0..<count).map { _ in uniform(-1, 1, &rng) })
         let dy = smoothed((0..<count).map { _ in uniform(-1, 1, &rng) })
         // Smoothing shrinks the field's spread by about 1 / (2 sigma sqrt(pi)): alpha must be large.
-        let source = image
-        func at(_ x: Int, _ y: Int) -> Float { x < 0 || y < 0 || x >= n || y >= n ? 0 : source[y * n + x] }
+        let source = GrayImage(width: n, height: n, pixels: image)
         for y in 0..<n {
             for x in 0..<n {
-                let sx = Float(x) + alpha * dx[y * n + x], sy = Float(y) + alpha * dy[y * n + x]
-                let x0 = Int(sx.rounded(.down)), y0 = Int(sy.rounded(.down))
-                let fx = sx - Float(x0), fy = sy - Float(y0)
-                let top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx
-                let bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx
-                image[y * n + x] = top * (1 - fy) + bottom * fy
+                image[y * n + x] = source.bilinearSample(x: Double(Float(x) + alpha * dx[y * n + x]),
+                                                         y: Double(Float(y) + alpha * dy[y * n + x]), fill: 0)
             }
         }
     }
