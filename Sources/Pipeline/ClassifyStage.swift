@@ -40,10 +40,12 @@ public struct CellReadingRecord: Codable, Equatable, Sendable {
     /// x, y, width, height on the scan.
     public var box: [Int]
     /// Set by the table checks: the reading before they corrected it, and the checks that hold
-    /// and that break ("midrange at-least").
+    /// and that break ("midrange at-least"), and those met only by correcting another cell that
+    /// this one could as well have been (`checks_doubted`).
     public var uncheckedValue: String? = nil
     public var checksHeld: String? = nil
     public var checksBroken: String? = nil
+    public var checksDoubted: String? = nil
     /// Where the two readers read different numbers: the other reader's value and confidence
     /// (for the reviewer, and to measure which reader is right when they disagree).
     public var otherReading: String? = nil
@@ -52,7 +54,7 @@ public struct CellReadingRecord: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case row, column, name, value, confidence, flag, digits, separatorAfter = "separator_after"
         case separatorSeen = "separator_seen", box, uncheckedValue = "unchecked_value"
-        case checksHeld = "checks_held", checksBroken = "checks_broken"
+        case checksHeld = "checks_held", checksBroken = "checks_broken", checksDoubted = "checks_doubted"
         case otherReading = "other_reading", otherConfidence = "other_confidence"
     }
 }
@@ -156,12 +158,12 @@ public enum ClassifyStage {
                 reader.reading(cut: cuts[index], digits: classified[index], blank: blanks[index],
                                column: String(page.cells[index].column))
             }
+            let usualDigits = CellReader.usualDigitCounts(columns: page.cells.map(\.column), cuts: cuts)
             if let sequence, pageIndex < binaries.count, let binary = binaries[pageIndex] {
                 sequence.settings = sequenceSettings(page: reader.settings, sequence: sequence.settings)
                 let read = page.cells.indices.filter { !cellReadings[$0].digits.isEmpty || cellReadings[$0].flag != .empty }
                 let crops = read.map { inkCrop(ExportStage.crop(binary, corners: page.cells[$0].corners, margin: 0)) }
                 let whole = sequence.read(cells: crops, columns: read.map { String(page.cells[$0].column) })
-                let usualDigits = CellReader.usualDigitCounts(columns: page.cells.map(\.column), cuts: cuts)
                 for (k, index) in read.enumerated() {
                     let first = whole[k], segmented = cellReadings[index]
                     cellReadings[index] = sequenceOnly ? first : CombinedCellReader.combine(first, segmented)
@@ -206,6 +208,7 @@ public enum ClassifyStage {
                     uncheckedValue: reading.uncheckedValue,
                     checksHeld: reading.checksHeld.isEmpty ? nil : reading.checksHeld.joined(separator: " "),
                     checksBroken: reading.checksBroken.isEmpty ? nil : reading.checksBroken.joined(separator: " "),
+                    checksDoubted: reading.checksDoubted.isEmpty ? nil : reading.checksDoubted.joined(separator: " "),
                     otherReading: reading.otherReading,
                     otherConfidence: reading.readersDisagree ? reading.secondOpinion?.confidence : nil)
             }
@@ -223,8 +226,26 @@ public enum ClassifyStage {
                 // The page's decimals are settled above (hints, or the column's visible points).
                 layout.chooseDecimals = false
                 if !checks.ranges { layout.rangeDeviations = nil }
+                if checks.correct {
+                    // A cell that breaks a check with a digit fewer than its column usually has may
+                    // hold a piece both readers saw as one digit (a hooked 1 against a 3): its cut
+                    // with a piece split in two is offered to the checks, which take it only when
+                    // the arithmetic asks for it. Splitting only these keeps the network's work small.
+                    let asRead = TableChecks.apply(readings: cellReadings, positions: positions, layout: layout,
+                                                   reviewThreshold: reader.settings.reviewThreshold, correct: false).readings
+                    for index in page.cells.indices where !asRead[index].checksBroken.isEmpty && !blanks[index]
+                        && usualDigits[page.cells[index].column] == cuts[index].digits.count + 1 {
+                        let current = JoinOption(cut: cuts[index], digits: classified[index], entries: entries[index], blank: false)
+                        cellReadings[index].recutOpinions = ClassifyStage.recutOpinions(current, reader: reader,
+                                                                                       column: String(page.cells[index].column))
+                    }
+                }
                 cellReadings = TableChecks.apply(readings: cellReadings, positions: positions, layout: layout,
                                                  reviewThreshold: reader.settings.reviewThreshold, correct: checks.correct).readings
+                // A reading the checks took from a recut has digits with no image in normalized.bin.
+                for index in page.cells.indices where cellReadings[index].digits.map(\.box) != classified[index].map(\.box) {
+                    entries[index] = [Int](repeating: -1, count: cellReadings[index].digits.count)
+                }
                 // Date columns are checked against the rows instead (day = row + k down a daily sheet):
                 // a printed day the network misreads with confidence breaks the page's sequence.
                 if checks.dates {
@@ -259,6 +280,24 @@ public enum ClassifyStage {
         guard !option.blank else { return [] }
         return reader.splits(of: option.cut, digits: option.digits, digitCount: digitCount).map { split in
             JoinOption(cut: split.cut, digits: split.digits, entries: split.sources.map { $0 >= 0 ? option.entries[$0] : -1 }, blank: false)
+        }
+    }
+
+    /// Recut readings offered to the checks per cell, at most.
+    static let maximumRecutOpinions = 3
+
+    /// `option`'s cut with one piece split in two (`splitOptions`, one digit more), read: the
+    /// surest reading of each value, surest first, at most `maximumRecutOpinions`.
+    static func recutOpinions(_ option: JoinOption, reader: CellReader, column: String) -> [SecondOpinion] {
+        var best: [String: CellReading] = [:]
+        for split in splitOptions(option, reader: reader, digitCount: option.cut.digits.count + 1) {
+            let reading = reader.reading(cut: split.cut, digits: split.digits, blank: false, column: column)
+            guard reading.flag != .unreadable, !reading.digits.isEmpty else { continue }
+            if let known = best[reading.value], known.confidence >= reading.confidence { continue }
+            best[reading.value] = reading
+        }
+        return best.values.sorted { ($0.confidence, $0.value) > ($1.confidence, $1.value) }.prefix(maximumRecutOpinions).map {
+            SecondOpinion(value: $0.value, confidence: $0.confidence, digits: $0.digits, separatorAfter: $0.separatorAfter)
         }
     }
 

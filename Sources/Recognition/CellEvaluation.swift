@@ -284,7 +284,7 @@ public enum CellEvaluation {
     /// digits with their probabilities, the checks, the other reader's value where the readers
     /// disagree. For looking at the errors in a spreadsheet.
     public static func readingsCSV(_ report: CellEvaluationReport) -> String {
-        var lines = ["image,station,column,truth,reading,confidence,flag,exact,separator_seen,digits,unchecked_reading,checks_held,checks_broken,other_reading"]
+        var lines = ["image,station,column,truth,reading,confidence,flag,exact,separator_seen,digits,unchecked_reading,checks_held,checks_broken,checks_doubted,other_reading"]
         for result in report.results {
             let r = result.reading
             let digits = r.digits.map { d in
@@ -294,7 +294,7 @@ public enum CellEvaluation {
             let fields = [result.truth.imagePath, result.truth.station, result.truth.extra["column"] ?? "", result.truth.value,
                           r.value, String(format: "%.4f", r.confidence), r.flag.rawValue, result.exact ? "1" : "0",
                           r.separatorSeen ? "1" : "0", digits, r.uncheckedValue ?? "", r.checksHeld.joined(separator: " "),
-                          r.checksBroken.joined(separator: " "), r.otherReading ?? ""]
+                          r.checksBroken.joined(separator: " "), r.checksDoubted.joined(separator: " "), r.otherReading ?? ""]
             lines.append(fields.map(csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -69,11 +69,19 @@ public struct CellReading: Sendable, Equatable {
     /// Set by `CombinedCellReader`: a second reader read another number (kept here).
     public var readersDisagree = false
     public var secondOpinion: SecondOpinion? = nil
+    /// Set by the page pipeline where a cell breaks a check with one digit fewer than its column
+    /// usually has: the segmenter's ink with a piece split in two, read. The table checks may
+    /// take one when the arithmetic asks for it (a hooked 1 written against the 3 of 13.4 is cut
+    /// and read as one sure 0; the row's mean needs 13.4).
+    public var recutOpinions: [SecondOpinion] = []
     /// The other reader's value where the two read different numbers (nil where they agree): what
     /// a reviewer is offered beside the reading.
     public var otherReading: String? { readersDisagree ? secondOpinion?.value : nil }
     public var checksHeld: [String] = []
     public var checksBroken: [String] = []
+    /// Checks met only by correcting another of their cells, where this cell could as well
+    /// have been the misread one (`TableChecks.doubtedChecks`).
+    public var checksDoubted: [String] = []
     public var verified = false
 
     public init(value: String, digits: [DigitReading], separatorAfter: Int?, separatorSeen: Bool,
@@ -89,14 +97,15 @@ public struct CellReading: Sendable, Equatable {
     /// The flag this reading gets at a review threshold: empty and unreadable stay; a broken
     /// check means review; a cell the sheet's arithmetic verifies is ok whatever its
     /// confidence (the check is stronger evidence than the network's probability); a
-    /// correction that nothing verifies is review; otherwise the lowest digit probability decides.
+    /// correction that nothing verifies is review, and so is a cell the correction of a
+    /// neighbour left in doubt; otherwise the lowest digit probability decides.
     public func flag(atThreshold threshold: Float) -> CellFlag {
         switch flag {
         case .empty, .unreadable: return flag
         case .ok, .review:
             if !checksBroken.isEmpty { return .review }
             if verified { return .ok }
-            if uncheckedValue != nil || readersDisagree { return .review }
+            if uncheckedValue != nil || readersDisagree || !checksDoubted.isEmpty { return .review }
             return confidence < threshold ? .review : .ok
         }
     }

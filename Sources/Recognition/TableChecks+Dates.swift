@@ -177,15 +177,7 @@ extension TableChecks {
                 reading.verified = reading.uncheckedValue == nil
             } else if correct, expected.count == 1,
                       let candidate = candidates(of: reading).first(where: { wholeNumber($0.value) == expected[0] }) {
-                reading.uncheckedValue = reading.value
-                reading.value = candidate.value
-                if candidate.source == 1, let second = reading.secondOpinion {
-                    reading.digits = correctedDigits(second.digits, value: candidate.value)
-                    reading.separatorAfter = second.separatorAfter
-                } else {
-                    reading.digits = correctedDigits(reading.digits, value: candidate.value)
-                }
-                reading.confidence = reading.digits.map(\.probability).min() ?? reading.confidence
+                reading = taking(candidate, in: reading)
                 reading.checksHeld.append(sequence.checkName)
                 reading.verified = false
                 corrected += 1

@@ -323,8 +323,8 @@ public enum TableChecks {
         return learnt
     }
 
-    /// A value a cell might hold: from the reading's own digit alternatives (source 0) or from
-    /// a second reader's (source 1).
+    /// A value a cell might hold: from the reading's own digit alternatives (source 0), from
+    /// a second reader's (source 1), or from its ink cut another way (source 2 + k: `recutOpinions[k]`).
     public struct Candidate: Sendable, Equatable {
         public var value: String
         public var logProbability: Double
@@ -333,6 +333,9 @@ public enum TableChecks {
 
     /// Cost, in nats, of taking the second reader's word over the first's.
     public static let secondOpinionCost = log(2.0)
+    /// Cost, in nats, of taking a recut's reading: a piece the cutter and the network both saw
+    /// as one digit is split only when the arithmetic asks for it.
+    public static let recutOpinionCost = log(4.0)
 
     /// The most probable readings of a cell: its digits' alternatives combined, the decimal point
     /// where the reading put it, then the second opinion's (if any). The first is the reading itself.
@@ -342,14 +345,35 @@ public enum TableChecks {
             result = combinations(reading.digits, separatorAfter: reading.separatorAfter, limit: limit)
                 .map { Candidate(value: (reading.value.hasPrefix("-") ? "-" : "") + $0.value, logProbability: $0.logProbability, source: 0) }
         }
-        if let second = reading.secondOpinion, !second.digits.isEmpty {
-            for option in combinations(second.digits, separatorAfter: second.separatorAfter, limit: limit / 2)
+        let opinions = [(reading.secondOpinion, secondOpinionCost, 1)]
+            + reading.recutOpinions.enumerated().map { (Optional($0.element), recutOpinionCost, 2 + $0.offset) }
+        for case let (opinion?, cost, source) in opinions where !opinion.digits.isEmpty {
+            for option in combinations(opinion.digits, separatorAfter: opinion.separatorAfter, limit: limit / 2)
             where !result.contains(where: { $0.value == option.value }) {
-                result.append(Candidate(value: (second.value.hasPrefix("-") ? "-" : "") + option.value,
-                                        logProbability: option.logProbability - secondOpinionCost, source: 1))
+                result.append(Candidate(value: (opinion.value.hasPrefix("-") ? "-" : "") + option.value,
+                                        logProbability: option.logProbability - cost, source: source))
             }
         }
         return result
+    }
+
+    /// `reading` taking `candidate`'s value, with the digits (and point) of the opinion it came
+    /// from, each digit at the probability of the alternative it became.
+    static func taking(_ candidate: Candidate, in reading: CellReading) -> CellReading {
+        var changed = reading
+        changed.uncheckedValue = reading.value
+        changed.value = candidate.value
+        let opinion = candidate.source == 1 ? reading.secondOpinion
+            : candidate.source >= 2 && candidate.source - 2 < reading.recutOpinions.count ? reading.recutOpinions[candidate.source - 2] : nil
+        if let opinion {
+            changed.digits = correctedDigits(opinion.digits, value: candidate.value)
+            changed.separatorAfter = opinion.separatorAfter
+            if changed.flag == .unreadable || changed.flag == .empty { changed.flag = .review }
+        } else {
+            changed.digits = correctedDigits(reading.digits, value: candidate.value)
+        }
+        changed.confidence = changed.digits.map(\.probability).min() ?? reading.confidence
+        return changed
     }
 
     static func combinations(_ digits: [DigitReading], separatorAfter: Int?, limit: Int) -> [(value: String, logProbability: Double)] {
@@ -383,19 +407,19 @@ public enum TableChecks {
         public var columnDecimals: [String: Int]
     }
 
-    /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what a
-    /// next-best reading fixes (iterated conditional modes: each cell in turn takes the candidate
-    /// with the least cost = -log probability + `brokenConstraintCost` per broken constraint it is
-    /// in, until nothing changes), and records per cell the checks that hold and that break.
+    /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what
+    /// next-best readings fix (`descend`), and records per cell the checks that hold and that break.
     public static func apply(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                              reviewThreshold: Float, correct: Bool = true) -> Outcome {
         precondition(readings.count == positions.count, "\(positions.count) positions for \(readings.count) readings")
         let (readings, redecimalized) = layout.chooseDecimals
             ? chooseColumnDecimals(readings: readings, positions: positions, layout: layout) : (readings, [:])
         let candidates = readings.map { TableChecks.candidates(of: $0) }
+        // Parsed once: the search below evaluates constraints hundreds of thousands of times.
+        let numbers = candidates.map { $0.map { TableNumber(text: $0.value) } }
         var choice = [Int](repeating: 0, count: readings.count)
         func value(_ cell: Int) -> TableNumber? {
-            candidates[cell].isEmpty ? nil : TableNumber(text: candidates[cell][choice[cell]].value)
+            candidates[cell].isEmpty ? nil : numbers[cell][choice[cell]]
         }
         var relations = layout.relations
         if layout.learnRelations {
@@ -408,30 +432,15 @@ public enum TableChecks {
         for (index, constraint) in constraints.enumerated() {
             for cell in constraint.cells { byCell[cell].append(index) }
         }
-        func cost(_ cell: Int) -> Double {
-            let broken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }.count
-            return -candidates[cell][choice[cell]].logProbability + brokenConstraintCost * Double(broken)
-        }
         if correct {
-            for _ in 0..<10 {
-                var changed = false
-                for cell in readings.indices where !candidates[cell].isEmpty && !byCell[cell].isEmpty {
-                    let original = choice[cell]
-                    var best = (cost: cost(cell), index: original)
-                    for index in candidates[cell].indices where index != original {
-                        choice[cell] = index
-                        let c = cost(cell)
-                        if c < best.cost - 1e-9 { best = (c, index) }
-                    }
-                    choice[cell] = best.index
-                    if best.index != original { changed = true }
-                }
-                if !changed { break }
-            }
+            descend(choice: &choice, candidates: candidates, numbers: numbers, constraints: constraints, byCell: byCell, layout: layout)
         }
         func isCorrected(_ cell: Int) -> Bool {
             !candidates[cell].isEmpty && (choice[cell] != 0 || candidates[cell][0].source == 1)
         }
+        let doubted = correct
+            ? doubtedChecks(choice: choice, candidates: candidates, numbers: numbers, constraints: constraints, byCell: byCell, layout: layout)
+            : [[Int]](repeating: [], count: readings.count)
         // Unsure: a digit below the review threshold (an empty cell in a check is no doubt).
         let unsure = readings.map { $0.flag != .empty && !$0.digits.isEmpty && $0.confidence < reviewThreshold }
         var result = readings
@@ -439,17 +448,7 @@ public enum TableChecks {
         for cell in readings.indices {
             var reading = readings[cell]
             if isCorrected(cell) {
-                let candidate = candidates[cell][choice[cell]]
-                reading.uncheckedValue = reading.value
-                reading.value = candidate.value
-                if candidate.source == 1, let second = reading.secondOpinion {
-                    reading.digits = correctedDigits(second.digits, value: candidate.value)
-                    reading.separatorAfter = second.separatorAfter
-                    if reading.flag == .unreadable || reading.flag == .empty { reading.flag = .review }
-                } else {
-                    reading.digits = correctedDigits(reading.digits, value: candidate.value)
-                }
-                reading.confidence = reading.digits.map(\.probability).min() ?? reading.confidence
+                reading = taking(candidates[cell][choice[cell]], in: reading)
                 corrected += 1
             }
             // A range that holds says little (most cells are in range): only a broken one is recorded.
@@ -465,6 +464,7 @@ public enum TableChecks {
                 return cells.allSatisfy { !isCorrected($0) } && cells.filter { unsure[$0] }.count <= 1
             }
             reading.verified = untouched
+            reading.checksDoubted = doubted[cell].map { constraints[$0].kind.rawValue }
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }
                 .map { constraints[$0].kind.rawValue }
             reading.flag = reading.flag(atThreshold: reviewThreshold)
@@ -473,6 +473,113 @@ public enum TableChecks {
         let broken = constraints.filter { $0.holds(value, layout: layout) == false }.count
         return Outcome(readings: result, constraints: constraints, relations: relations, corrected: corrected, broken: broken,
                        columnDecimals: redecimalized)
+    }
+
+    /// Cells of a broken constraint searched jointly, all their candidates against each other,
+    /// when the constraint ties at most this many (a row's max, min and mean); a total's column
+    /// of 31 days is searched one cell at a time.
+    public static let maximumJointCells = 3
+    /// Moves the search makes at most (each lowers the cost, so it stops long before).
+    static let maximumMoves = 200
+
+    /// Corrects `choice` (each cell's candidate index) to a lower cost, where the cost of a table
+    /// is the sum of its readings' -log probabilities plus `brokenConstraintCost` per broken
+    /// constraint. Each move is the best one found among: any one cell of a broken constraint
+    /// taking any candidate, and the cells of a small broken constraint taking any candidates
+    /// together. Taking the best move of all, not the first that helps, matters: when a row's
+    /// mean breaks (max + min) / 2 because the min was misread, changing the max by a digit read
+    /// at 0.999 also meets it, and a search visiting cells in order would take that first.
+    /// The joint moves mend rows where two cells were misread, which no one-cell change can.
+    static func descend(choice: inout [Int], candidates: [[Candidate]], numbers: [[TableNumber?]], constraints: [TableConstraint],
+                        byCell: [[Int]], layout: TableLayout) {
+        func value(_ cell: Int) -> TableNumber? { candidates[cell].isEmpty ? nil : numbers[cell][choice[cell]] }
+        for _ in 0..<maximumMoves {
+            var blocks: [[Int]] = []
+            var seen = Set<[Int]>()
+            for constraint in constraints where constraint.holds(value, layout: layout) == false {
+                let cells = constraint.cells.filter { !candidates[$0].isEmpty }
+                var options = cells.map { [$0] }
+                if cells.count > 1 && cells.count <= maximumJointCells { options.append(cells.sorted()) }
+                for block in options where seen.insert(block).inserted { blocks.append(block) }
+            }
+            var best: (gain: Double, cells: [Int], choices: [Int])? = nil
+            for block in blocks {
+                let touching = Array(Set(block.flatMap { byCell[$0] })).sorted()
+                func cost() -> Double {
+                    var total = 0.0
+                    for cell in block { total -= candidates[cell][choice[cell]].logProbability }
+                    for index in touching where constraints[index].holds(value, layout: layout) == false {
+                        total += brokenConstraintCost
+                    }
+                    return total
+                }
+                let original = block.map { choice[$0] }
+                let start = cost()
+                // Every assignment of the block's candidates, as an odometer.
+                var counters = [Int](repeating: 0, count: block.count)
+                while true {
+                    for (k, cell) in block.enumerated() { choice[cell] = counters[k] }
+                    let gain = start - cost()
+                    if gain > (best?.gain ?? 0) + 1e-9 { best = (gain, block, counters) }
+                    var k = 0
+                    while k < block.count {
+                        counters[k] += 1
+                        if counters[k] < candidates[block[k]].count { break }
+                        counters[k] = 0
+                        k += 1
+                    }
+                    if k == block.count { break }
+                }
+                for (k, cell) in block.enumerated() { choice[cell] = original[k] }
+            }
+            guard let move = best else { return }
+            for (k, cell) in move.cells.enumerated() { choice[cell] = move.choices[k] }
+        }
+    }
+
+    /// How much cheaper, in nats, a correction must be than blaming another cell of the check
+    /// before that cell is trusted (`doubtedChecks`): odds of e^5, about 150 to 1.
+    public static let blameMargin = 5.0
+
+    /// Per cell, the checks that hold only thanks to a correction of another of their cells, when
+    /// blaming this cell instead would cost at most `blameMargin` more. A row's mean breaks
+    /// (max + min) / 2; correcting its mean by one digit or its min by one digit both mend it, and
+    /// the search takes the cheaper. When the two cost about the same, the min the search kept is
+    /// as doubtful as the mean it changed: both go to review.
+    static func doubtedChecks(choice: [Int], candidates: [[Candidate]], numbers: [[TableNumber?]], constraints: [TableConstraint],
+                              byCell: [[Int]], layout: TableLayout) -> [[Int]] {
+        var choice = choice
+        func value(_ cell: Int) -> TableNumber? { candidates[cell].isEmpty ? nil : numbers[cell][choice[cell]] }
+        var result = [[Int]](repeating: [], count: choice.count)
+        for (index, constraint) in constraints.enumerated() where constraint.verifies && constraint.holds(value, layout: layout) == true {
+            let corrected = constraint.cells.filter { !candidates[$0].isEmpty && choice[$0] != 0 }
+            guard !corrected.isEmpty else { continue }
+            let block = constraint.cells.filter { !candidates[$0].isEmpty }
+            let touching = Array(Set(block.flatMap { byCell[$0] })).sorted()
+            func cost() -> Double {
+                var total = 0.0
+                for cell in block { total -= candidates[cell][choice[cell]].logProbability }
+                for other in touching where constraints[other].holds(value, layout: layout) == false { total += brokenConstraintCost }
+                return total
+            }
+            let chosen = cost()
+            let final = choice
+            for cell in block where choice[cell] == 0 {
+                // This cell misread instead: it takes another candidate, and each corrected cell
+                // keeps its correction or goes back to its reading.
+                var cheapest = Double.infinity
+                for option in candidates[cell].indices where option != final[cell] {
+                    choice[cell] = option
+                    for mask in 0..<(1 << corrected.count) {
+                        for (bit, other) in corrected.enumerated() { choice[other] = mask & (1 << bit) != 0 ? 0 : final[other] }
+                        cheapest = min(cheapest, cost())
+                    }
+                }
+                choice = final
+                if cheapest - chosen < blameMargin { result[cell].append(index) }
+            }
+        }
+        return result
     }
 
     /// The reading with its decimal point `decimals` digits from the right (none for 0, and

@@ -252,3 +252,118 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(Set(consistent.readings.map { TableNumber(text: $0.value)!.decimals }).count, 1)
     }
 }
+
+/// The search for the cheapest correction: the best move of all, joint moves, and doubt left
+/// where blaming another cell would cost about the same.
+final class TableChecksSearchTests: XCTestCase {
+    /// A reading whose digits have their own probabilities and one runner-up each
+    /// (`(digit, probability, runner-up, its probability)`), one decimal.
+    func reading(_ digits: [(Int, Float, Int, Float)]) -> CellReading {
+        let box = CutCell.Box(minX: 0, minY: 0, maxX: 1, maxY: 1)
+        let read = digits.map { digit, probability, other, otherProbability in
+            DigitReading(digit: digit, probability: probability,
+                         alternatives: [.init(digit: digit, probability: probability), .init(digit: other, probability: otherProbability)],
+                         box: box)
+        }
+        let value = CellReader.value(digits: digits.map(\.0), separatorAfter: digits.count - 1)
+        let confidence = read.map(\.probability).min()!
+        return CellReading(value: value, digits: read, separatorAfter: digits.count - 1, separatorSeen: false,
+                           confidence: confidence, flag: confidence >= 0.9 ? .ok : .review)
+    }
+
+    /// `rows` of (max, min, mean) on one sheet, with the mean declared (max + min) / 2.
+    func apply(_ rows: [[CellReading]]) -> TableChecks.Outcome {
+        var readings: [CellReading] = [], positions: [TablePosition?] = []
+        for (row, cells) in rows.enumerated() {
+            for (cell, column) in zip(cells, ["D", "E", "F"]) {
+                readings.append(cell)
+                positions.append(TablePosition(sheet: "s", row: row + 1, rowLabel: "\(row + 1)", column: column))
+            }
+        }
+        var layout = TableLayout(relations: [.init(.midrange, ["D", "E", "F"])], learnRelations: false)
+        layout.rangeDeviations = nil
+        layout.chooseDecimals = false
+        return TableChecks.apply(readings: readings, positions: positions, layout: layout, reviewThreshold: 0.9)
+    }
+
+    /// Sure digits: the runner-up one up, at 0.0005.
+    func sure(_ value: String) -> CellReading {
+        reading(value.compactMap(\.wholeNumberValue).map { ($0, 0.999, ($0 + 1) % 10, 0.0005) })
+    }
+
+    /// 24.7 / 16.3 / 20.6 (the mean's 5 read as 6): changing the max's sure 7 to its runner-up
+    /// 9 (0.0005) also meets (max + min) / 2, and comes first in the row; the mean's runner-up
+    /// (0.3) is far cheaper and is the one taken.
+    func testTheCheapestCorrectionWinsNotTheFirstCellsOne() {
+        let max = reading([(2, 0.999, 3, 0.0005), (4, 0.999, 5, 0.0005), (7, 0.999, 9, 0.0005)])
+        let mean = reading([(2, 0.999, 3, 0.0005), (0, 0.999, 1, 0.0005), (6, 0.65, 5, 0.3)])
+        let outcome = apply([[max, sure("16.3"), mean]])
+        XCTAssertEqual(outcome.readings.map(\.value), ["24.7", "16.3", "20.5"])
+        XCTAssertEqual(outcome.corrected, 1)
+        XCTAssertEqual(outcome.broken, 0)
+        XCTAssertEqual(outcome.readings[2].uncheckedValue, "20.6")
+        XCTAssertEqual(outcome.readings[2].flag, .review, "a correction is for a person to confirm")
+        XCTAssertNil(outcome.readings[0].uncheckedValue)
+        XCTAssertEqual(outcome.readings[0].flag, .ok, "blaming the sure max instead costs far more: it is trusted")
+        XCTAssertTrue(outcome.readings[0].checksDoubted.isEmpty)
+    }
+
+    /// 31.9 / 26.9 / 29.4 read 31.9 / 26.4 / 24.4: no one cell's runner-up meets the midrange;
+    /// the min's and the mean's together do.
+    func testTwoMisreadCellsOfARowAreCorrectedTogether() {
+        let min = reading([(2, 0.999, 3, 0.0005), (6, 0.999, 7, 0.0005), (4, 0.7, 9, 0.27)])
+        let mean = reading([(2, 0.999, 3, 0.0005), (4, 0.7, 9, 0.27), (4, 0.999, 5, 0.0005)])
+        let outcome = apply([[sure("31.9"), min, mean]])
+        XCTAssertEqual(outcome.readings.map(\.value), ["31.9", "26.9", "29.4"])
+        XCTAssertEqual(outcome.corrected, 2)
+        XCTAssertEqual(outcome.broken, 0)
+        XCTAssertEqual(outcome.readings.map(\.flag), [.ok, .review, .review])
+    }
+
+    /// 31.2 / 25.9 / 28.3, the min's 4 read as 9 at 0.99: correcting the min back to 25.4 or the
+    /// mean to 28.5 both meet the midrange, at about the same cost. Whichever is taken, the other
+    /// cell is as doubtful: both go to review. A min whose runner-up is far less likely is trusted.
+    func testACellThatCouldAsWellBeTheMisreadOneIsFlagged() {
+        let min = reading([(2, 0.999, 3, 0.0005), (5, 0.999, 6, 0.0005), (9, 0.99, 4, 0.008)])
+        let mean = reading([(2, 0.999, 3, 0.0005), (8, 0.999, 9, 0.0005), (3, 0.99, 5, 0.009)])
+        let outcome = apply([[sure("31.2"), min, mean]])
+        XCTAssertEqual(outcome.broken, 0)
+        XCTAssertEqual(outcome.corrected, 1)
+        XCTAssertEqual(outcome.readings[1].flag, .review)
+        XCTAssertEqual(outcome.readings[2].flag, .review)
+        let kept = outcome.readings[1].uncheckedValue == nil ? 1 : 2
+        XCTAssertEqual(outcome.readings[kept].checksDoubted, ["midrange"])
+        XCTAssertEqual(outcome.readings[0].flag, .ok, "the max's runner-up (0.0005) is not a plausible culprit")
+
+        let sureMin = reading([(2, 0.999, 3, 0.0005), (5, 0.999, 6, 0.0005), (9, 0.9999, 4, 0.00002)])
+        let trusted = apply([[sure("31.2"), sureMin, mean]])
+        XCTAssertEqual(trusted.readings.map(\.value), ["31.2", "25.9", "28.5"])
+        XCTAssertTrue(trusted.readings[1].checksDoubted.isEmpty)
+        XCTAssertEqual(trusted.readings[1].flag, .ok)
+    }
+
+    /// 16.9 / 10.0 / 13.4, the mean's hooked 1 written against its 3 and read as one sure 0
+    /// (0.4). The cut with that piece split reads 13.4: the midrange asks for it, so it is
+    /// taken, with its three digits, and flagged. A recut the arithmetic does not ask for is left.
+    func testARecutReadingIsTakenWhenTheArithmeticAsksForIt() {
+        var mean = reading([(0, 0.99, 8, 0.005), (4, 0.999, 9, 0.0005)])
+        let split = reading([(1, 0.9, 7, 0.05), (3, 0.95, 8, 0.03), (4, 0.999, 9, 0.0005)])
+        let other = reading([(1, 0.95, 7, 0.03), (0, 0.6, 8, 0.3), (4, 0.999, 9, 0.0005)])
+        mean.recutOpinions = [other, split].map {
+            SecondOpinion(value: $0.value, confidence: $0.confidence, digits: $0.digits, separatorAfter: $0.separatorAfter)
+        }
+        let outcome = apply([[sure("16.9"), sure("10.0"), mean]])
+        XCTAssertEqual(outcome.readings.map(\.value), ["16.9", "10.0", "13.4"])
+        XCTAssertEqual(outcome.readings[2].uncheckedValue, "0.4")
+        XCTAssertEqual(outcome.readings[2].digits.map(\.digit), [1, 3, 4])
+        XCTAssertEqual(outcome.readings[2].separatorAfter, 2)
+        XCTAssertEqual(outcome.readings[2].flag, .review)
+
+        var right = reading([(0, 0.99, 8, 0.005), (4, 0.999, 9, 0.0005)])
+        right.recutOpinions = mean.recutOpinions
+        let kept = apply([[sure("0.8"), sure("0.0"), right]])
+        XCTAssertEqual(kept.readings[2].value, "0.4")
+        XCTAssertNil(kept.readings[2].uncheckedValue)
+        XCTAssertEqual(kept.broken, 0)
+    }
+}
