@@ -83,6 +83,9 @@ public struct CellReading: Sendable, Equatable {
     /// have been the misread one (`TableChecks.doubtedChecks`).
     public var checksDoubted: [String] = []
     public var verified = false
+    /// Verified by a relation of its row (a midrange or sum, three cells read apart) rather than
+    /// only by a total or a mean: evidence of its own, which a broken column total does not outweigh.
+    public var verifiedInRow = false
 
     public init(value: String, digits: [DigitReading], separatorAfter: Int?, separatorSeen: Bool,
                 confidence: Float, flag: CellFlag) {
@@ -103,7 +106,11 @@ public struct CellReading: Sendable, Equatable {
         switch flag {
         case .empty, .unreadable: return flag
         case .ok, .review:
-            if !checksBroken.isEmpty { return .review }
+            // A broken total says that one of its many cells is wrong, not which: a cell its own
+            // row verifies (`verifiedInRow`) stays ok. Any other broken check ties a cell to one
+            // or two others, and flags it.
+            if checksBroken.contains(where: { $0 != TableConstraint.Kind.total.rawValue }) { return .review }
+            if !checksBroken.isEmpty && !verifiedInRow { return .review }
             if verified { return .ok }
             if uncheckedValue != nil || readersDisagree || !checksDoubted.isEmpty { return .review }
             return confidence < threshold ? .review : .ok

@@ -459,11 +459,12 @@ public enum TableChecks {
             // cannot be confirmed by that same check. So a cell is verified by a check that holds
             // with none of its cells corrected and at most one of them read unsure.
             let holding = byCell[cell].filter { constraints[$0].verifies && constraints[$0].holds(value, layout: layout) == true }
-            let untouched = holding.contains { index in
+            func untouched(_ index: Int) -> Bool {
                 let cells = constraints[index].cells
                 return cells.allSatisfy { !isCorrected($0) } && cells.filter { unsure[$0] }.count <= 1
             }
-            reading.verified = untouched
+            reading.verified = holding.contains(where: untouched)
+            reading.verifiedInRow = holding.contains { [.midrange, .sum].contains(constraints[$0].kind) && untouched($0) }
             reading.checksDoubted = doubted[cell].map { constraints[$0].kind.rawValue }
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }
                 .map { constraints[$0].kind.rawValue }

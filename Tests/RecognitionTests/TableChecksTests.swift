@@ -161,6 +161,21 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(outcome.readings[3].flag, .review)
         XCTAssertTrue(outcome.readings[3].checksBroken.contains("total"), "\(outcome.readings[3].checksBroken)")
         XCTAssertGreaterThan(outcome.broken, 0)
+        // Its row's min and mean break the midrange with it: flagged. The column's total breaks too,
+        // and so does not vouch for any maximum, but each other day's maximum has its own row's
+        // midrange holding untouched: it stays ok. The total itself has no row of its own: review.
+        XCTAssertEqual(outcome.readings[4].flag, .review)
+        XCTAssertEqual(outcome.readings[5].flag, .review)
+        for day in [0, 2, 3, 4] {
+            let maximum = outcome.readings[3 * day]
+            XCTAssertTrue(maximum.checksBroken.contains("total"))
+            XCTAssertTrue(maximum.verifiedInRow)
+            XCTAssertEqual(maximum.flag, .ok, "day \(day + 1)")
+        }
+        XCTAssertEqual(table.positions[15]?.rowLabel, "Tot.")
+        XCTAssertEqual(outcome.readings[15].checksBroken, ["total"])
+        XCTAssertFalse(outcome.readings[15].verifiedInRow)
+        XCTAssertEqual(outcome.readings[15].flag, .review)
         // A cell with no constraints keeps the threshold rule.
         let lone = TableChecks.apply(readings: [reading("12.3", probability: 0.5)], positions: [nil],
                                      layout: TableLayout(), reviewThreshold: 0.9)
