@@ -235,9 +235,8 @@ public enum ClassifyStage {
                                                    reviewThreshold: reader.settings.reviewThreshold, correct: false).readings
                     for index in page.cells.indices where !asRead[index].checksBroken.isEmpty && !blanks[index]
                         && usualDigits[page.cells[index].column] == cuts[index].digits.count + 1 {
-                        let current = JoinOption(cut: cuts[index], digits: classified[index], entries: entries[index], blank: false)
-                        cellReadings[index].recutOpinions = ClassifyStage.recutOpinions(current, reader: reader,
-                                                                                       column: String(page.cells[index].column))
+                        cellReadings[index].recutOpinions = reader.recutOpinions(of: cuts[index], digits: classified[index],
+                                                                                 column: String(page.cells[index].column))
                     }
                 }
                 cellReadings = TableChecks.apply(readings: cellReadings, positions: positions, layout: layout,
@@ -280,24 +279,6 @@ public enum ClassifyStage {
         guard !option.blank else { return [] }
         return reader.splits(of: option.cut, digits: option.digits, digitCount: digitCount).map { split in
             JoinOption(cut: split.cut, digits: split.digits, entries: split.sources.map { $0 >= 0 ? option.entries[$0] : -1 }, blank: false)
-        }
-    }
-
-    /// Recut readings offered to the checks per cell, at most.
-    static let maximumRecutOpinions = 3
-
-    /// `option`'s cut with one piece split in two (`splitOptions`, one digit more), read: the
-    /// surest reading of each value, surest first, at most `maximumRecutOpinions`.
-    static func recutOpinions(_ option: JoinOption, reader: CellReader, column: String) -> [SecondOpinion] {
-        var best: [String: CellReading] = [:]
-        for split in splitOptions(option, reader: reader, digitCount: option.cut.digits.count + 1) {
-            let reading = reader.reading(cut: split.cut, digits: split.digits, blank: false, column: column)
-            guard reading.flag != .unreadable, !reading.digits.isEmpty else { continue }
-            if let known = best[reading.value], known.confidence >= reading.confidence { continue }
-            best[reading.value] = reading
-        }
-        return best.values.sorted { ($0.confidence, $0.value) > ($1.confidence, $1.value) }.prefix(maximumRecutOpinions).map {
-            SecondOpinion(value: $0.value, confidence: $0.confidence, digits: $0.digits, separatorAfter: $0.separatorAfter)
         }
     }
 

@@ -89,6 +89,37 @@ extension CellReader {
         }
     }
 
+    /// Recut readings offered to the table checks per cell, at most.
+    public static let maximumRecutOpinions = 3
+
+    /// `cut` (its digits classified as `digits`) with one piece split in two (`splits`, one digit
+    /// more), read: the surest reading of each value, surest first, at most `maximumRecutOpinions`.
+    /// For the table checks (`CellReading.recutOpinions`), which take one only when the arithmetic asks.
+    public func recutOpinions(of cut: CutCell, digits: [DigitReading], column: String?) -> [SecondOpinion] {
+        var best: [String: CellReading] = [:]
+        for split in splits(of: cut, digits: digits, digitCount: cut.digits.count + 1) {
+            let reading = self.reading(cut: split.cut, digits: split.digits, blank: false, column: column)
+            guard reading.flag != .unreadable, !reading.digits.isEmpty else { continue }
+            if let known = best[reading.value], known.confidence >= reading.confidence { continue }
+            best[reading.value] = reading
+        }
+        return best.values.sorted { ($0.confidence, $0.value) > ($1.confidence, $1.value) }.prefix(CellReader.maximumRecutOpinions).map {
+            SecondOpinion(value: $0.value, confidence: $0.confidence, digits: $0.digits, separatorAfter: $0.separatorAfter)
+        }
+    }
+
+    /// Per cell, `recutOpinions(of:digits:column:)` of its cut, where the cut has one digit fewer
+    /// than `digitCounts` asks (the cells are cut and read again: only the few that need it are passed).
+    public func recutOpinions(cells: [GrayImage], columns: [String?]?, digitCounts: [Int]) -> [[SecondOpinion]] {
+        let (readings, cuts) = readWithCuts(cells: cells, columns: columns)
+        return cells.indices.map { index in
+            let cut = cuts[index], digits = readings[index].digits
+            guard digitCounts[index] == cut.digits.count + 1, digits.count == cut.digits.count,
+                  readings[index].flag != .unreadable else { return [] }
+            return recutOpinions(of: cut, digits: digits, column: columns?[index] ?? nil)
+        }
+    }
+
     /// Every set of pairwise disjoint `spans`, the empty set first (at most 64: the first found).
     public static func joinings(of spans: [Range<Int>]) -> [[Range<Int>]] {
         var result: [[Range<Int>]] = [[]]
@@ -103,9 +134,14 @@ extension CellReader {
     /// Per column, the digit count most of its cut cells have (ties: the larger); empty cells
     /// do not count.
     public static func usualDigitCounts<Column: Hashable>(columns: [Column], cuts: [CutCell]) -> [Column: Int] {
+        usualDigitCounts(columns: columns, digitCounts: cuts.map(\.digits.count))
+    }
+
+    /// Per column, the most frequent of `digitCounts` (ties: the larger); zeros do not count.
+    public static func usualDigitCounts<Column: Hashable>(columns: [Column], digitCounts: [Int]) -> [Column: Int] {
         var counts: [Column: [Int: Int]] = [:]
-        for (column, cut) in zip(columns, cuts) where !cut.digits.isEmpty {
-            counts[column, default: [:]][cut.digits.count, default: 0] += 1
+        for (column, count) in zip(columns, digitCounts) where count > 0 {
+            counts[column, default: [:]][count, default: 0] += 1
         }
         return counts.mapValues { tally in tally.max { ($0.value, $0.key) < ($1.value, $1.key) }!.key }
     }

@@ -168,6 +168,15 @@ public protocol CellImageReader: AnyObject {
     var reviewThreshold: Float { get }
     /// Reads `cells` (paper polarity: 0 = ink, 1 = paper); `columns` names each cell's column.
     func read(cells: [GrayImage], columns: [String?]?) -> [CellReading]
+    /// Per cell, its ink cut with one piece split in two, read (`CellReader.recutOpinions`), where
+    /// the cut has one digit fewer than `digitCounts` asks; empty for readers that do not cut cells.
+    func recutOpinions(cells: [GrayImage], columns: [String?]?, digitCounts: [Int]) -> [[SecondOpinion]]
+}
+
+extension CellImageReader {
+    public func recutOpinions(cells: [GrayImage], columns: [String?]?, digitCounts: [Int]) -> [[SecondOpinion]] {
+        [[SecondOpinion]](repeating: [], count: cells.count)
+    }
 }
 
 /// Reads cropped table cells into numbers: cuts each cell into digits (`CellDigitCutter`),

@@ -35,6 +35,11 @@ public final class CombinedCellReader: CellImageReader {
         return settings.inferDecimals ? DecimalInference.repoint(combined, columns: columns, settings: settings) : combined
     }
 
+    /// The segmenter's (`CellReader.recutOpinions`).
+    public func recutOpinions(cells: [GrayImage], columns: [String?]?, digitCounts: [Int]) -> [[SecondOpinion]] {
+        secondary.recutOpinions(cells: cells, columns: columns, digitCounts: digitCounts)
+    }
+
     /// Where the readers disagree, the segmenter's ink cut another way (`CellReader.joinings`,
     /// and `splits` when the first reader read one digit more and that is the column's usual
     /// count): a recut reading the first reader's digits (and sign) makes the two agree.

@@ -590,12 +590,18 @@ public enum TableChecks {
         let count = reading.digits.count
         let separator: Int? = decimals > 0 && count > decimals ? count - decimals : nil
         var changed = reading
-        if var second = reading.secondOpinion, !second.digits.isEmpty {
-            let count = second.digits.count
-            second.separatorAfter = decimals > 0 && count > decimals ? count - decimals : nil
-            second.value = (second.value.hasPrefix("-") ? "-" : "") + CellReader.value(digits: second.digits.map(\.digit), separatorAfter: second.separatorAfter)
-            changed.secondOpinion = second
+        // The other opinions are the same ink read otherwise: the same point rule.
+        func repointed(_ opinion: SecondOpinion) -> SecondOpinion {
+            guard !opinion.digits.isEmpty else { return opinion }
+            var opinion = opinion
+            let count = opinion.digits.count
+            opinion.separatorAfter = decimals > 0 && count > decimals ? count - decimals : nil
+            opinion.value = (opinion.value.hasPrefix("-") ? "-" : "")
+                + CellReader.value(digits: opinion.digits.map(\.digit), separatorAfter: opinion.separatorAfter)
+            return opinion
         }
+        changed.secondOpinion = reading.secondOpinion.map(repointed)
+        changed.recutOpinions = reading.recutOpinions.map(repointed)
         guard separator != reading.separatorAfter else { return changed }
         changed.separatorAfter = separator
         changed.separatorSeen = false

@@ -157,6 +157,30 @@ final class ArchivalCellsTests: RecognitionTestCase {
         XCTAssertNil(cut.splitting(0, at: 0))
     }
 
+    /// The table checks' recut opinions for a 1 written against a 0: the piece split in two and
+    /// read by the shipped model, one opinion per value, surest first, 107 among them; none when
+    /// no more digits are asked for than the cut has.
+    func testRecutOpinionsSplitAPieceOnlyWhenOneMoreDigitIsAskedFor() throws {
+        var cell = SketchCell(width: 110, height: 60)
+        cell.box(30, 12, 4, 36)
+        cell.ring(34, 12, 26, 36)
+        cell.box(75, 12, 24, 4)
+        cell.line(97, 14, 84, 47)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let reader = try CellReader(modelPath: root.appendingPathComponent("models/logbook-digits.safetensors").path)
+        let opinions = reader.recutOpinions(cells: [cell.image, cell.image], columns: nil, digitCounts: [3, 2])
+        XCTAssertEqual(opinions.count, 2)
+        XCTAssertEqual(opinions[1], [], "the cut already has the 2 digits asked for")
+        let split = opinions[0]
+        XCTAssertFalse(split.isEmpty)
+        XCTAssertLessThanOrEqual(split.count, CellReader.maximumRecutOpinions)
+        XCTAssertEqual(Set(split.map(\.value)).count, split.count, "one opinion per value")
+        XCTAssertEqual(split.map(\.confidence), split.map(\.confidence).sorted(by: >))
+        XCTAssertTrue(split.allSatisfy { $0.digits.count == 3 })
+        // The network is surest of another split (the 0 cut in two); the checks choose among them.
+        XCTAssertTrue(split.contains { $0.digits.map(\.digit) == [1, 0, 7] }, "\(split.map(\.value))")
+    }
+
     func testUnderlineTouchingDigitsIsRemoved() {
         var cell = SketchCell(width: 110, height: 64)
         cell.ring(20, 8, 22, 40)
