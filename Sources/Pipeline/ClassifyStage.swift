@@ -133,9 +133,8 @@ public enum ClassifyStage {
                     let chosen = cut.bestJoins(digitProbability: (0..<cut.digits.count).map { entryProbabilities($0).max()! },
                                                joinProbability: spans.indices.map { entryProbabilities(cut.digits.count + $0).max()! })
                     best = option(joining: chosen)
-                    // Only joinings that keep more digits apart: a touching 1 joined to its neighbour is
-                    // the network's sure mistake; other regroupings agree with a wrong whole-cell reading by chance.
-                    others = CellReader.joinings(of: spans).map { option(joining: $0) }.filter { $0.digits.count > best.digits.count }
+                    // Every other joining; a disagreement uses those `CellReader.usableJoinings` keeps.
+                    others = CellReader.joinings(of: spans).map { option(joining: $0) }.filter { $0.digits.count != best.digits.count }
                     pageDigits += cell.entryCount
                 }
                 cuts.append(best.cut)
@@ -177,8 +176,11 @@ public enum ClassifyStage {
                         let current = JoinOption(cut: cuts[index], digits: classified[index], entries: entries[index], blank: blanks[index])
                         // A split only to give the cell its column's usual number of digits (a 6 cut
                         // into 1 and 0 reads 104 among humidities of two digits).
-                        let splitTo = usualDigits[page.cells[index].column] == first.digits.count ? first.digits.count : -1
-                        if let (option, reading) = reader.agreeing(otherJoinings[index], column: column, matches: matches)
+                        let usual = usualDigits[page.cells[index].column]
+                        let splitTo = usual == first.digits.count ? first.digits.count : -1
+                        let joinings = CellReader.usableJoinings(otherJoinings[index], digitCount: cuts[index].digits.count,
+                                                                 usualCount: splitTo)
+                        if let (option, reading) = reader.agreeing(joinings, column: column, matches: matches)
                             ?? reader.agreeing(ClassifyStage.splitOptions(current, reader: reader, digitCount: splitTo),
                                                column: column, matches: matches) {
                             cuts[index] = option.cut

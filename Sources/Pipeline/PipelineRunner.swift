@@ -91,7 +91,8 @@ public final class PipelineRunner {
     /// new check). 0.5.0: column ranges in the checks, creases dropped by the cutter. 0.6.0: touching
     /// digits cut again where the whole-cell reader reads more, minus signs, specks, partial rules.
     /// 0.6.1: the other reader's reading where the two disagree (`other_reading`). 0.6.2: the
-    /// checks correct by the cheapest moves, rows jointly, and flag cells a correction leaves in doubt.
+    /// checks correct by the cheapest moves, rows jointly, flag cells a correction leaves in doubt
+    /// and may take a piece split in two; a piece cut in two is joined back to the column's usual count.
     public static let software = "logbook 0.6.2 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"

@@ -120,6 +120,15 @@ extension CellReader {
         }
     }
 
+    /// Of the other joinings of a cut of `digitCount` digits, those a disagreement may use: any that
+    /// keeps more digits apart (a touching 1 joined to its neighbour is the network's sure mistake),
+    /// and one that joins more only when that gives `usualCount`, the column's usual number of
+    /// digits when the other reader read that many (-1: none). A 0 whose tail is cut off as a 2
+    /// (0.0 read 20.0) is joined back; other regroupings agree with a wrong whole-cell reading by chance.
+    public static func usableJoinings<Option: ClassifiedCut>(_ joinings: [Option], digitCount: Int, usualCount: Int) -> [Option] {
+        joinings.filter { $0.digits.count > digitCount || ($0.digits.count < digitCount && $0.digits.count == usualCount) }
+    }
+
     /// Every set of pairwise disjoint `spans`, the empty set first (at most 64: the first found).
     public static func joinings(of spans: [Range<Int>]) -> [[Range<Int>]] {
         var result: [[Range<Int>]] = [[]]

@@ -54,7 +54,9 @@ public final class CombinedCellReader: CellImageReader {
             let splitTo = usual[keys[index]] == wanted.count ? wanted.count : -1
             let column = columns?[index] ?? nil
             let matches = { (reading: CellReading) in reading.digits.map(\.digit) == wanted && reading.value.hasPrefix("-") == negative }
-            if let (_, reading) = segmenter.agreeing(segmenter.joinings(of: cut, digits: digits), column: column, matches: matches)
+            let joinings = CellReader.usableJoinings(segmenter.joinings(of: cut, digits: digits), digitCount: cut.digits.count,
+                                                     usualCount: splitTo)
+            if let (_, reading) = segmenter.agreeing(joinings, column: column, matches: matches)
                 ?? segmenter.agreeing(segmenter.splits(of: cut, digits: digits, digitCount: splitTo), column: column, matches: matches) {
                 combined[index] = CombinedCellReader.agreement(first: first[index], segmented: second[index], agreed: reading,
                                                                reviewThreshold: segmenter.reviewThreshold)

@@ -223,6 +223,17 @@ final class PipelineRunTests: XCTestCase {
 
     /// The halves of a split are classified and take the place of the piece; they have no image
     /// in normalized.bin. Nothing is split unless the other reader read one digit more.
+    /// A disagreement may use a joining that keeps more digits apart, and one that joins more only
+    /// when that gives the column's usual count (a 0's tail cut off as a 2 joined back: 20.0 -> 0.0).
+    func testUsableJoiningsJoinMoreOnlyToTheUsualCount() {
+        let blank = CellDigitCutter.cut(cell: GrayImage(width: 20, height: 20, fill: 1))
+        let digit = DigitReading(digit: 0, probability: 0.9, alternatives: [], box: CutCell.Box(minX: 0, minY: 0, maxX: 1, maxY: 1))
+        let options = [1, 2, 3, 4].map { Recut(cut: blank, digits: Array(repeating: digit, count: $0), sources: []) }
+        XCTAssertEqual(CellReader.usableJoinings(options, digitCount: 3, usualCount: -1).map(\.digits.count), [4])
+        XCTAssertEqual(CellReader.usableJoinings(options, digitCount: 3, usualCount: 2).map(\.digits.count), [2, 4])
+        XCTAssertEqual(CellReader.usableJoinings(options, digitCount: 3, usualCount: 3).map(\.digits.count), [4])
+    }
+
     func testSplitOptionsReplaceOnePieceByItsClassifiedHalves() throws {
         let root = PipelineFixtures.temporaryFolder(self, "splits")
         let reader = CellReader(model: try ResNet.load(path: try PipelineFixtures.tinyModel(in: root)))
