@@ -233,10 +233,11 @@ public enum ClassifyStage {
                     // hold a piece both readers saw as one digit (a hooked 1 against a 3): its cut
                     // with a piece split in two is offered to the checks, which take it only when
                     // the arithmetic asks for it. Splitting only these keeps the network's work small.
-                    let asRead = TableChecks.apply(readings: cellReadings, positions: positions, layout: layout,
-                                                   reviewThreshold: reader.settings.reviewThreshold, correct: false).readings
-                    for index in page.cells.indices where !asRead[index].checksBroken.isEmpty && !blanks[index]
-                        && usualDigits[page.cells[index].column] == cuts[index].digits.count + 1 {
+                    let short = TableChecks.shortCellsBreakingChecks(
+                        readings: cellReadings, positions: positions, layout: layout, reviewThreshold: reader.settings.reviewThreshold,
+                        digitCounts: page.cells.indices.map { blanks[$0] ? 0 : cuts[$0].digits.count },
+                        usualCounts: page.cells.map { usualDigits[$0.column] })
+                    for index in short {
                         cellReadings[index].recutOpinions = reader.recutOpinions(of: cuts[index], digits: classified[index],
                                                                                  column: String(page.cells[index].column))
                     }

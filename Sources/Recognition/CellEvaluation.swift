@@ -140,14 +140,12 @@ public enum CellEvaluation {
         if positions.contains(where: { $0 != nil }) && layout != .none {
             // As in the page pipeline: a cell that breaks a check with a digit fewer than its
             // column usually has is offered its ink with a piece split in two.
-            let asRead = TableChecks.apply(readings: readings, positions: positions, layout: layout,
-                                           reviewThreshold: reader.reviewThreshold, correct: false).readings
             let columns = truth.map { $0.extra["column"] ?? "" }
-            let usual = CellReader.usualDigitCounts(columns: columns, digitCounts: readings.map(\.digits.count))
-            let short = readings.indices.filter { index in
-                positions[index] != nil && !asRead[index].checksBroken.isEmpty && !readings[index].digits.isEmpty
-                    && usual[columns[index]] == readings[index].digits.count + 1
-            }
+            let counts = readings.map(\.digits.count)
+            let usual = CellReader.usualDigitCounts(columns: columns, digitCounts: counts)
+            let short = TableChecks.shortCellsBreakingChecks(readings: readings, positions: positions, layout: layout,
+                                                             reviewThreshold: reader.reviewThreshold, digitCounts: counts,
+                                                             usualCounts: columns.map { usual[$0] })
             if !short.isEmpty {
                 let opinions = reader.recutOpinions(cells: short.map { images[$0] }, columns: short.map { truth[$0].extra["column"] },
                                                     digitCounts: short.map { usual[columns[$0]]! })

@@ -69,8 +69,8 @@ public struct CellReading: Sendable, Equatable {
     /// Set by `CombinedCellReader`: a second reader read another number (kept here).
     public var readersDisagree = false
     public var secondOpinion: SecondOpinion? = nil
-    /// Set by the page pipeline where a cell breaks a check with one digit fewer than its column
-    /// usually has: the segmenter's ink with a piece split in two, read. The table checks may
+    /// Set where a cell breaks a check with one digit fewer than its column usually has (the page
+    /// pipeline, `evaluate-cells`): the segmenter's ink with a piece split in two, read. The table checks may
     /// take one when the arithmetic asks for it (a hooked 1 written against the 3 of 13.4 is cut
     /// and read as one sure 0; the row's mean needs 13.4).
     public var recutOpinions: [SecondOpinion] = []

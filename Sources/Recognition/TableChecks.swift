@@ -408,7 +408,7 @@ public enum TableChecks {
     }
 
     /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what
-    /// next-best readings fix (`descend`), and records per cell the checks that hold and that break.
+    /// next-best readings fix (`CorrectionSearch`), and records per cell the checks that hold and that break.
     public static func apply(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                              reviewThreshold: Float, correct: Bool = true) -> Outcome {
         precondition(readings.count == positions.count, "\(positions.count) positions for \(readings.count) readings")
@@ -432,15 +432,16 @@ public enum TableChecks {
         for (index, constraint) in constraints.enumerated() {
             for cell in constraint.cells { byCell[cell].append(index) }
         }
+        var search = CorrectionSearch(candidates: candidates, numbers: numbers, constraints: constraints, byCell: byCell,
+                                      layout: layout, choice: choice)
         if correct {
-            descend(choice: &choice, candidates: candidates, numbers: numbers, constraints: constraints, byCell: byCell, layout: layout)
+            search.descend()
+            choice = search.choice
         }
         func isCorrected(_ cell: Int) -> Bool {
             !candidates[cell].isEmpty && (choice[cell] != 0 || candidates[cell][0].source == 1)
         }
-        let doubted = correct
-            ? doubtedChecks(choice: choice, candidates: candidates, numbers: numbers, constraints: constraints, byCell: byCell, layout: layout)
-            : [[Int]](repeating: [], count: readings.count)
+        let doubted = correct ? search.doubtedChecks() : [[Int]](repeating: [], count: readings.count)
         // Unsure: a digit below the review threshold (an empty cell in a check is no doubt).
         let unsure = readings.map { $0.flag != .empty && !$0.digits.isEmpty && $0.confidence < reviewThreshold }
         var result = readings
@@ -474,113 +475,6 @@ public enum TableChecks {
         let broken = constraints.filter { $0.holds(value, layout: layout) == false }.count
         return Outcome(readings: result, constraints: constraints, relations: relations, corrected: corrected, broken: broken,
                        columnDecimals: redecimalized)
-    }
-
-    /// Cells of a broken constraint searched jointly, all their candidates against each other,
-    /// when the constraint ties at most this many (a row's max, min and mean); a total's column
-    /// of 31 days is searched one cell at a time.
-    public static let maximumJointCells = 3
-    /// Moves the search makes at most (each lowers the cost, so it stops long before).
-    static let maximumMoves = 200
-
-    /// Corrects `choice` (each cell's candidate index) to a lower cost, where the cost of a table
-    /// is the sum of its readings' -log probabilities plus `brokenConstraintCost` per broken
-    /// constraint. Each move is the best one found among: any one cell of a broken constraint
-    /// taking any candidate, and the cells of a small broken constraint taking any candidates
-    /// together. Taking the best move of all, not the first that helps, matters: when a row's
-    /// mean breaks (max + min) / 2 because the min was misread, changing the max by a digit read
-    /// at 0.999 also meets it, and a search visiting cells in order would take that first.
-    /// The joint moves mend rows where two cells were misread, which no one-cell change can.
-    static func descend(choice: inout [Int], candidates: [[Candidate]], numbers: [[TableNumber?]], constraints: [TableConstraint],
-                        byCell: [[Int]], layout: TableLayout) {
-        func value(_ cell: Int) -> TableNumber? { candidates[cell].isEmpty ? nil : numbers[cell][choice[cell]] }
-        for _ in 0..<maximumMoves {
-            var blocks: [[Int]] = []
-            var seen = Set<[Int]>()
-            for constraint in constraints where constraint.holds(value, layout: layout) == false {
-                let cells = constraint.cells.filter { !candidates[$0].isEmpty }
-                var options = cells.map { [$0] }
-                if cells.count > 1 && cells.count <= maximumJointCells { options.append(cells.sorted()) }
-                for block in options where seen.insert(block).inserted { blocks.append(block) }
-            }
-            var best: (gain: Double, cells: [Int], choices: [Int])? = nil
-            for block in blocks {
-                let touching = Array(Set(block.flatMap { byCell[$0] })).sorted()
-                func cost() -> Double {
-                    var total = 0.0
-                    for cell in block { total -= candidates[cell][choice[cell]].logProbability }
-                    for index in touching where constraints[index].holds(value, layout: layout) == false {
-                        total += brokenConstraintCost
-                    }
-                    return total
-                }
-                let original = block.map { choice[$0] }
-                let start = cost()
-                // Every assignment of the block's candidates, as an odometer.
-                var counters = [Int](repeating: 0, count: block.count)
-                while true {
-                    for (k, cell) in block.enumerated() { choice[cell] = counters[k] }
-                    let gain = start - cost()
-                    if gain > (best?.gain ?? 0) + 1e-9 { best = (gain, block, counters) }
-                    var k = 0
-                    while k < block.count {
-                        counters[k] += 1
-                        if counters[k] < candidates[block[k]].count { break }
-                        counters[k] = 0
-                        k += 1
-                    }
-                    if k == block.count { break }
-                }
-                for (k, cell) in block.enumerated() { choice[cell] = original[k] }
-            }
-            guard let move = best else { return }
-            for (k, cell) in move.cells.enumerated() { choice[cell] = move.choices[k] }
-        }
-    }
-
-    /// How much cheaper, in nats, a correction must be than blaming another cell of the check
-    /// before that cell is trusted (`doubtedChecks`): odds of e^5, about 150 to 1.
-    public static let blameMargin = 5.0
-
-    /// Per cell, the checks that hold only thanks to a correction of another of their cells, when
-    /// blaming this cell instead would cost at most `blameMargin` more. A row's mean breaks
-    /// (max + min) / 2; correcting its mean by one digit or its min by one digit both mend it, and
-    /// the search takes the cheaper. When the two cost about the same, the min the search kept is
-    /// as doubtful as the mean it changed: both go to review.
-    static func doubtedChecks(choice: [Int], candidates: [[Candidate]], numbers: [[TableNumber?]], constraints: [TableConstraint],
-                              byCell: [[Int]], layout: TableLayout) -> [[Int]] {
-        var choice = choice
-        func value(_ cell: Int) -> TableNumber? { candidates[cell].isEmpty ? nil : numbers[cell][choice[cell]] }
-        var result = [[Int]](repeating: [], count: choice.count)
-        for (index, constraint) in constraints.enumerated() where constraint.verifies && constraint.holds(value, layout: layout) == true {
-            let corrected = constraint.cells.filter { !candidates[$0].isEmpty && choice[$0] != 0 }
-            guard !corrected.isEmpty else { continue }
-            let block = constraint.cells.filter { !candidates[$0].isEmpty }
-            let touching = Array(Set(block.flatMap { byCell[$0] })).sorted()
-            func cost() -> Double {
-                var total = 0.0
-                for cell in block { total -= candidates[cell][choice[cell]].logProbability }
-                for other in touching where constraints[other].holds(value, layout: layout) == false { total += brokenConstraintCost }
-                return total
-            }
-            let chosen = cost()
-            let final = choice
-            for cell in block where choice[cell] == 0 {
-                // This cell misread instead: it takes another candidate, and each corrected cell
-                // keeps its correction or goes back to its reading.
-                var cheapest = Double.infinity
-                for option in candidates[cell].indices where option != final[cell] {
-                    choice[cell] = option
-                    for mask in 0..<(1 << corrected.count) {
-                        for (bit, other) in corrected.enumerated() { choice[other] = mask & (1 << bit) != 0 ? 0 : final[other] }
-                        cheapest = min(cheapest, cost())
-                    }
-                }
-                choice = final
-                if cheapest - chosen < blameMargin { result[cell].append(index) }
-            }
-        }
-        return result
     }
 
     /// The reading with its decimal point `decimals` digits from the right (none for 0, and

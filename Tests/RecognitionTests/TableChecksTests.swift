@@ -381,4 +381,24 @@ final class TableChecksSearchTests: XCTestCase {
         XCTAssertNil(kept.readings[2].uncheckedValue)
         XCTAssertEqual(kept.broken, 0)
     }
+
+    /// Only a cell that breaks a check as read, a digit short of its column's usual count, is
+    /// offered cut again: not a short cell whose row holds, nor a broken cell of the usual length.
+    func testOnlyShortCellsBreakingACheckAreRecut() {
+        var layout = TableLayout(relations: [.init(.midrange, ["D", "E", "F"])], learnRelations: false)
+        layout.rangeDeviations = nil
+        layout.chooseDecimals = false
+        let rows = [["16.9", "10.0", "0.4"], ["0.8", "0.0", "0.4"], ["16.9", "10.0", "15.4"]]
+        var readings: [CellReading] = [], positions: [TablePosition?] = []
+        for (row, values) in rows.enumerated() {
+            for (value, column) in zip(values, ["D", "E", "F"]) {
+                readings.append(sure(value))
+                positions.append(TablePosition(sheet: "s", row: row + 1, rowLabel: "\(row + 1)", column: column))
+            }
+        }
+        let short = TableChecks.shortCellsBreakingChecks(readings: readings, positions: positions, layout: layout, reviewThreshold: 0.9,
+                                                         digitCounts: readings.map(\.digits.count),
+                                                         usualCounts: Array(repeating: 3, count: readings.count))
+        XCTAssertEqual(short, [2], "row 1's mean: short and breaking; row 2's holds; row 3's mean breaks but has 3 digits")
+    }
 }

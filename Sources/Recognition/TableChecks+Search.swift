@@ -1,0 +1,131 @@
+import Foundation
+
+extension TableChecks {
+    /// Cells of a broken constraint searched jointly, all their candidates against each other,
+    /// when the constraint ties at most this many (a row's max, min and mean); a total's column
+    /// of 31 days is searched one cell at a time.
+    public static let maximumJointCells = 3
+    /// Moves the search makes at most (each lowers the cost, so it stops long before).
+    static let maximumMoves = 200
+    /// How much cheaper, in nats, a correction must be than blaming another cell of the check
+    /// before that cell is trusted (`CorrectionSearch.doubtedChecks`): odds of e^5, about 150 to 1.
+    public static let blameMargin = 5.0
+
+    /// The cells that break a check as read with one digit fewer than their column usually has
+    /// (`digitCounts[i] + 1 == usualCounts[i]`): their ink may hold a piece both readers saw as one
+    /// digit (a hooked 1 written against a 3), to be offered cut in two (`CellReader.recutOpinions`).
+    public static func shortCellsBreakingChecks(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
+                                                reviewThreshold: Float, digitCounts: [Int], usualCounts: [Int?]) -> [Int] {
+        let asRead = apply(readings: readings, positions: positions, layout: layout, reviewThreshold: reviewThreshold,
+                           correct: false).readings
+        return readings.indices.filter { index in
+            !asRead[index].checksBroken.isEmpty && digitCounts[index] > 0 && usualCounts[index] == digitCounts[index] + 1
+        }
+    }
+}
+
+/// The search for the cheapest corrections of a table: each cell's candidate readings, the
+/// constraints among the cells, and the candidate each cell takes (`choice`, 0: as read). The cost
+/// of a set of cells is their candidates' -log probabilities plus `TableChecks.brokenConstraintCost`
+/// per broken constraint any of them is in.
+struct CorrectionSearch {
+    typealias Candidate = TableChecks.Candidate
+    let candidates: [[Candidate]]
+    /// `candidates` parsed once: the search evaluates constraints hundreds of thousands of times.
+    let numbers: [[TableNumber?]]
+    let constraints: [TableConstraint]
+    /// Per cell, the indices of the constraints it is in.
+    let byCell: [[Int]]
+    let layout: TableLayout
+    var choice: [Int]
+
+    func value(_ cell: Int) -> TableNumber? { candidates[cell].isEmpty ? nil : numbers[cell][choice[cell]] }
+
+    func isBroken(_ index: Int) -> Bool { constraints[index].holds({ value($0) }, layout: layout) == false }
+
+    /// The constraints any cell of `block` is in.
+    func touching(_ block: [Int]) -> [Int] { Array(Set(block.flatMap { byCell[$0] })).sorted() }
+
+    /// The cost of `block`'s current choices, with the broken constraints among `touching`.
+    func cost(_ block: [Int], touching: [Int]) -> Double {
+        var total = 0.0
+        for cell in block { total -= candidates[cell][choice[cell]].logProbability }
+        for index in touching where isBroken(index) { total += TableChecks.brokenConstraintCost }
+        return total
+    }
+
+    /// Lowers the cost move by move. Each move is the best one found among: any one cell of a
+    /// broken constraint taking any candidate, and the cells of a small broken constraint taking
+    /// any candidates together. Taking the best move of all, not the first that helps, matters:
+    /// when a row's mean breaks (max + min) / 2 because the min was misread, changing the max by a
+    /// digit read at 0.999 also meets it, and a search visiting cells in order would take that
+    /// first. The joint moves mend rows where two cells were misread, which no one-cell change can.
+    mutating func descend() {
+        for _ in 0..<TableChecks.maximumMoves {
+            var blocks: [[Int]] = []
+            var seen = Set<[Int]>()
+            for index in constraints.indices where isBroken(index) {
+                let cells = constraints[index].cells.filter { !candidates[$0].isEmpty }
+                var options = cells.map { [$0] }
+                if cells.count > 1 && cells.count <= TableChecks.maximumJointCells { options.append(cells.sorted()) }
+                for block in options where seen.insert(block).inserted { blocks.append(block) }
+            }
+            var best: (gain: Double, cells: [Int], choices: [Int])? = nil
+            for block in blocks {
+                let touching = touching(block)
+                let original = block.map { choice[$0] }
+                let start = cost(block, touching: touching)
+                // Every assignment of the block's candidates, as an odometer.
+                var counters = [Int](repeating: 0, count: block.count)
+                while true {
+                    for (k, cell) in block.enumerated() { choice[cell] = counters[k] }
+                    let gain = start - cost(block, touching: touching)
+                    if gain > (best?.gain ?? 0) + 1e-9 { best = (gain, block, counters) }
+                    var k = 0
+                    while k < block.count {
+                        counters[k] += 1
+                        if counters[k] < candidates[block[k]].count { break }
+                        counters[k] = 0
+                        k += 1
+                    }
+                    if k == block.count { break }
+                }
+                for (k, cell) in block.enumerated() { choice[cell] = original[k] }
+            }
+            guard let move = best else { return }
+            for (k, cell) in move.cells.enumerated() { choice[cell] = move.choices[k] }
+        }
+    }
+
+    /// Per cell, the checks that hold only thanks to a correction of another of their cells, when
+    /// blaming this cell instead would cost at most `TableChecks.blameMargin` more. A row's mean
+    /// breaks (max + min) / 2; correcting its mean by one digit or its min by one digit both mend
+    /// it, and the search takes the cheaper. When the two cost about the same, the min the search
+    /// kept is as doubtful as the mean it changed: both go to review.
+    func doubtedChecks() -> [[Int]] {
+        var trial = self
+        var result = [[Int]](repeating: [], count: choice.count)
+        for (index, constraint) in constraints.enumerated() where constraint.verifies && constraint.holds({ value($0) }, layout: layout) == true {
+            let corrected = constraint.cells.filter { !candidates[$0].isEmpty && choice[$0] != 0 }
+            guard !corrected.isEmpty else { continue }
+            let block = constraint.cells.filter { !candidates[$0].isEmpty }
+            let touching = touching(block)
+            let chosen = cost(block, touching: touching)
+            for cell in block where choice[cell] == 0 {
+                // This cell misread instead: it takes another candidate, and each corrected cell
+                // keeps its correction or goes back to its reading.
+                var cheapest = Double.infinity
+                for option in candidates[cell].indices where option != choice[cell] {
+                    trial.choice[cell] = option
+                    for mask in 0..<(1 << corrected.count) {
+                        for (bit, other) in corrected.enumerated() { trial.choice[other] = mask & (1 << bit) != 0 ? 0 : choice[other] }
+                        cheapest = min(cheapest, trial.cost(block, touching: touching))
+                    }
+                }
+                trial.choice = choice
+                if cheapest - chosen < TableChecks.blameMargin { result[cell].append(index) }
+            }
+        }
+        return result
+    }
+}
