@@ -79,8 +79,10 @@ public struct CellReading: Sendable, Equatable {
     public var otherReading: String? { readersDisagree ? secondOpinion?.value : nil }
     public var checksHeld: [String] = []
     public var checksBroken: [String] = []
-    /// Checks met only by correcting another of their cells, where this cell could as well
-    /// have been the misread one (`TableChecks.doubtedChecks`).
+    /// What the checks leave in doubt: checks met only by correcting another of their cells,
+    /// where this cell could as well have been the misread one (`CorrectionSearch.doubtedChecks`),
+    /// and `confusion`: a digit the checks kept correcting on this sheet, read here unchecked
+    /// (`TableChecks.doubtWriterConfusions`).
     public var checksDoubted: [String] = []
     public var verified = false
     /// Verified by a relation of its row (a midrange or sum, three cells read apart) rather than

@@ -24,6 +24,42 @@ extension TableChecks {
     }
 }
 
+extension TableChecks {
+    /// Corrections of one digit into another on a sheet before its other cells showing that
+    /// digit are doubted (`doubtWriterConfusions`).
+    public static let minimumWriterConfusions = 3
+
+    /// The checks' record of a sheet's writer: when they corrected the same digit into the same
+    /// other digit `minimumWriterConfusions` times on a sheet (a writer whose 4s the network
+    /// reads, surely, as 9), the sheet's other cells read with that digit, the other as its
+    /// runner-up, and not verified by a check of their own are flagged: most of them have no
+    /// check to catch them (pressures, humidities, rain). Their `checksDoubted` says `confusion`.
+    static func doubtWriterConfusions(_ readings: inout [CellReading], positions: [TablePosition?], reviewThreshold: Float) {
+        var counts: [String: [Int: Int]] = [:]   // sheet -> read digit * 10 + corrected digit -> count
+        for (index, reading) in readings.enumerated() {
+            guard let sheet = positions[index]?.sheet, let before = reading.uncheckedValue,
+                  before.count == reading.value.count else { continue }
+            for (a, b) in zip(before, reading.value) where a != b {
+                if let a = a.wholeNumberValue, let b = b.wholeNumberValue { counts[sheet, default: [:]][a * 10 + b, default: 0] += 1 }
+            }
+        }
+        let confused = counts.mapValues { tally in Set(tally.filter { $0.value >= minimumWriterConfusions }.keys) }
+        guard confused.values.contains(where: { !$0.isEmpty }) else { return }
+        for index in readings.indices {
+            guard let sheet = positions[index]?.sheet, let pairs = confused[sheet], !pairs.isEmpty else { continue }
+            var reading = readings[index]
+            guard reading.uncheckedValue == nil, !reading.verified, reading.flag == .ok else { continue }
+            let suspect = reading.digits.contains { digit in
+                digit.alternatives.dropFirst().contains { pairs.contains(digit.digit * 10 + $0.digit) }
+            }
+            guard suspect else { continue }
+            reading.checksDoubted.append("confusion")
+            reading.flag = reading.flag(atThreshold: reviewThreshold)
+            readings[index] = reading
+        }
+    }
+}
+
 /// The search for the cheapest corrections of a table: each cell's candidate readings, the
 /// constraints among the cells, and the candidate each cell takes (`choice`, 0: as read). The cost
 /// of a set of cells is their candidates' -log probabilities plus `TableChecks.brokenConstraintCost`

@@ -472,6 +472,7 @@ public enum TableChecks {
             reading.flag = reading.flag(atThreshold: reviewThreshold)
             result[cell] = reading
         }
+        if correct { doubtWriterConfusions(&result, positions: positions, reviewThreshold: reviewThreshold) }
         let broken = constraints.filter { $0.holds(value, layout: layout) == false }.count
         return Outcome(readings: result, constraints: constraints, relations: relations, corrected: corrected, broken: broken,
                        columnDecimals: redecimalized)

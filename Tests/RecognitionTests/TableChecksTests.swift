@@ -401,4 +401,45 @@ final class TableChecksSearchTests: XCTestCase {
                                                          usualCounts: Array(repeating: 3, count: readings.count))
         XCTAssertEqual(short, [2], "row 1's mean: short and breaking; row 2's holds; row 3's mean breaks but has 3 digits")
     }
+
+    /// A writer whose 4s the network reads as 9: the checks correct 9 into 4 in three rows; the
+    /// sheet's other cells read with a sure 9 whose runner-up is 4, and no check of their own,
+    /// are flagged. A 9 whose runner-up is 7 is not, and two corrections are not enough.
+    func testAConfusionTheChecksKeepCorrectingFlagsTheSheetsOtherCells() {
+        var layout = TableLayout(relations: [.init(.midrange, ["D", "E", "F"])], learnRelations: false)
+        layout.rangeDeviations = nil
+        layout.chooseDecimals = false
+        func sheet(correctedRows: Int) -> TableChecks.Outcome {
+            var readings: [CellReading] = [], positions: [TablePosition?] = []
+            for row in 0..<correctedRows {
+                let min = reading([(2, 0.999, 3, 0.0005), (5, 0.999, 6, 0.0005), (9, 0.6, 4, 0.35)])
+                for (cell, column) in zip([sure("31.2"), min, sure("28.3")], ["D", "E", "F"]) {
+                    readings.append(cell)
+                    positions.append(TablePosition(sheet: "s", row: row + 1, rowLabel: "\(row + 1)", column: column))
+                }
+            }
+            // Pressures: no check covers them.
+            let fourAsNine = reading([(1, 0.999, 7, 0.0005), (0, 0.999, 6, 0.0005), (0, 0.999, 6, 0.0005), (9, 0.99, 4, 0.008), (3, 0.999, 8, 0.0005)])
+            let sevenAsNine = reading([(1, 0.999, 7, 0.0005), (0, 0.999, 6, 0.0005), (0, 0.999, 6, 0.0005), (9, 0.99, 7, 0.008), (3, 0.999, 8, 0.0005)])
+            for (k, cell) in [fourAsNine, sevenAsNine].enumerated() {
+                readings.append(cell)
+                positions.append(TablePosition(sheet: "s", row: k + 1, rowLabel: "\(k + 1)", column: "G"))
+            }
+            return TableChecks.apply(readings: readings, positions: positions, layout: layout, reviewThreshold: 0.9)
+        }
+        let three = sheet(correctedRows: 3)
+        XCTAssertEqual(three.corrected, 3)
+        XCTAssertEqual(three.readings.filter { $0.uncheckedValue != nil }.map(\.value), ["25.4", "25.4", "25.4"])
+        let pressures = Array(three.readings.suffix(2))
+        XCTAssertEqual(pressures.map(\.value), ["1009.3", "1009.3"])
+        XCTAssertEqual(pressures[0].checksDoubted, ["confusion"])
+        XCTAssertEqual(pressures[0].flag, .review)
+        XCTAssertEqual(pressures[1].checksDoubted, [])
+        XCTAssertEqual(pressures[1].flag, .ok)
+        XCTAssertEqual(three.readings[0].flag, .ok, "31.2 has no 9")
+
+        let two = sheet(correctedRows: 2)
+        XCTAssertEqual(two.corrected, 2)
+        XCTAssertEqual(two.readings.suffix(2).map(\.flag), [.ok, .ok])
+    }
 }
