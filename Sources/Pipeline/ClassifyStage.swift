@@ -39,9 +39,10 @@ public struct CellReadingRecord: Codable, Equatable, Sendable {
     public var separatorSeen: Bool
     /// x, y, width, height on the scan.
     public var box: [Int]
-    /// Set by the table checks: the reading before they corrected it, and the checks that hold
-    /// and that break ("midrange at-least"), and those met only by correcting another cell that
-    /// this one could as well have been (`checks_doubted`).
+    /// Set by the table checks: the reading before they corrected it, the checks that hold and
+    /// that break ("midrange at-least"), and what leaves the cell in doubt (`checks_doubted`):
+    /// checks met only by correcting another cell that this one could as well have been, and
+    /// "confusion" for a digit the checks kept correcting on this page.
     public var uncheckedValue: String? = nil
     public var checksHeld: String? = nil
     public var checksBroken: String? = nil
