@@ -134,8 +134,8 @@ public enum ClassifyStage {
                     let chosen = cut.bestJoins(digitProbability: (0..<cut.digits.count).map { entryProbabilities($0).max()! },
                                                joinProbability: spans.indices.map { entryProbabilities(cut.digits.count + $0).max()! })
                     best = option(joining: chosen)
-                    // Every other joining; a disagreement uses those `CellReader.usableJoinings` keeps.
-                    others = CellReader.joinings(of: spans).map { option(joining: $0) }.filter { $0.digits.count != best.digits.count }
+                    // Every joining; a disagreement uses those `CellReader.usableJoinings` keeps.
+                    others = CellReader.joinings(of: spans).map { option(joining: $0) }
                     pageDigits += cell.entryCount
                 }
                 cuts.append(best.cut)

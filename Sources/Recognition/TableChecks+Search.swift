@@ -16,15 +16,14 @@ extension TableChecks {
     /// digit (a hooked 1 written against a 3), to be offered cut in two (`CellReader.recutOpinions`).
     public static func shortCellsBreakingChecks(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                                                 reviewThreshold: Float, digitCounts: [Int], usualCounts: [Int?]) -> [Int] {
+        let short = readings.indices.filter { digitCounts[$0] > 0 && usualCounts[$0] == digitCounts[$0] + 1 }
+        // Most pages have none: then the checks need not run twice.
+        guard !short.isEmpty else { return [] }
         let asRead = apply(readings: readings, positions: positions, layout: layout, reviewThreshold: reviewThreshold,
                            correct: false).readings
-        return readings.indices.filter { index in
-            !asRead[index].checksBroken.isEmpty && digitCounts[index] > 0 && usualCounts[index] == digitCounts[index] + 1
-        }
+        return short.filter { !asRead[$0].checksBroken.isEmpty }
     }
-}
 
-extension TableChecks {
     /// Corrections of one digit into another on a sheet before its other cells showing that
     /// digit are doubted (`doubtWriterConfusions`).
     public static let minimumWriterConfusions = 3
