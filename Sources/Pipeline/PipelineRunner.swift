@@ -93,7 +93,8 @@ public final class PipelineRunner {
     /// 0.6.1: the other reader's reading where the two disagree (`other_reading`). 0.6.2: the
     /// checks correct by the cheapest moves, rows jointly, flag cells a correction leaves in doubt
     /// and may take a piece split in two; a piece cut in two is joined back to the column's usual count.
-    public static let software = "logbook 0.6.2 (pipeline manifest format 1)"
+    /// 0.6.3: a pressure-like column's range is no longer 5% of its median wide.
+    public static let software = "logbook 0.6.3 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 

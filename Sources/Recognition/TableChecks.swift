@@ -232,7 +232,8 @@ public enum TableChecks {
 
     /// Columns whose readings cluster well away from zero (temperatures, pressures, humidity; not
     /// rain, mostly 0 or small) get a range: median +- `layout.rangeDeviations` robust deviations
-    /// (1.4826 x the median absolute deviation, at least 5% of the median). A misread that lost
+    /// (1.4826 x the median absolute deviation, at least 5% of the median or `maximumRangeFloorUnits`
+    /// units of the last digit, whichever is less). A misread that lost
     /// or gained a digit (101.8 for 1011.8, 90.8 for 20.8) falls far outside it; of the 456
     /// transcribed data cells of the four dev stations none does. Data rows only (a total row
     /// sums them), per sheet and column, with at least `minimumRowsForRange` values read.
@@ -251,7 +252,8 @@ public enum TableChecks {
             let median = numbers.median
             let spread = 1.4826 * numbers.medianAbsoluteDeviation
             guard abs(median) > 4 * spread else { continue }
-            let scale = max(spread, 0.05 * abs(median))
+            let decimals = cells.map { Double(values[$0]!.decimals) }.median
+            let scale = max(spread, min(0.05 * abs(median), Double(maximumRangeFloorUnits) * pow(10, -decimals.rounded())))
             let bounds = (median - deviations * scale)...(median + deviations * scale)
             result += cells.map { TableConstraint(kind: .range, cells: [$0], count: 0, bounds: bounds) }
         }
@@ -260,6 +262,11 @@ public enum TableChecks {
 
     /// Values a column needs before it gets a range.
     public static let minimumRowsForRange = 8
+    /// A column's robust deviation counts as at least 5% of its median, so that a column of
+    /// near-equal values does not flag its one different day, but that floor is at most this many
+    /// units of its last written digit (3 hPa for pressures read to tenths): 5% of 1013 hPa
+    /// would let 1080.8 for 1010.8 pass.
+    public static let maximumRangeFloorUnits = 30
 
     /// Column relations the readings themselves show: (A, B, C) with C = (A + B) / 2 or
     /// C = A + B in most rows where all three were read, and A >= B for the midrange's pair.

@@ -210,6 +210,8 @@ final class TableChecksTests: XCTestCase {
         let bounds = try XCTUnwrap(ranges.first?.bounds)
         XCTAssertTrue(bounds.contains(998.7) && bounds.contains(1025.6), "\(bounds): ordinary pressures are in range")
         XCTAssertFalse(bounds.contains(101.8) || bounds.contains(9011.8), "\(bounds)")
+        // 5% of the median would be 50 hPa; the floor stops at 30 tenths.
+        XCTAssertFalse(bounds.contains(1080.8) || bounds.contains(947.6), "\(bounds): a misread second digit is out of range")
 
         let flagged = TableChecks.apply(readings: readings, positions: positions, layout: TableLayout(), reviewThreshold: 0.9, correct: false)
         XCTAssertEqual(flagged.readings[lost].flag, .review)
