@@ -12,7 +12,7 @@ THREADS ?= 2
 EPOCHS ?= 20
 SEED ?= 1
 
-.PHONY: setup setup-browser build release test test-slurm run train train-round1 train-digits-base train-cells train-cells-round1 train-cells-base pseudo-labels pseudo-labels-round2 loso loso-round2 train-compare evaluate bench clean
+.PHONY: setup setup-browser build release test test-slurm run train train-round1 train-digits-base train-cells train-cells-round1 train-cells-base pseudo-labels pseudo-labels-round2 loso loso-round2 loso-scratch train-compare evaluate bench clean
 
 # Installs the Debian packages the build needs, only those missing.
 setup:
@@ -117,6 +117,10 @@ loso: release
 # The same with round 2 after round 1, per station (models/loso-round2.sh; about 1 h a station).
 loso-round2: release
 	models/loso-round2.sh
+
+# The same with session 9's digit recipe (from scratch on all digits at once): runs/loso-scratch/S.json.
+loso-scratch: release
+	models/loso-digits-scratch.sh
 
 # Trains the whole-cell reader (CRNN + CTC, see models/README.md) on every dev station plus
 # synthetic cells, then fine-tunes it on cells cut from synthetic logbook pages (models/cell-pages.sh)
