@@ -232,11 +232,11 @@ public enum TableChecks {
 
     /// Columns whose readings cluster well away from zero (temperatures, pressures, humidity; not
     /// rain, mostly 0 or small) get a range: median +- `layout.rangeDeviations` robust deviations
-    /// (1.4826 x the median absolute deviation, at least 5% of the median or `maximumRangeFloorUnits`
-    /// units of the last digit, whichever is less). A misread that lost
-    /// or gained a digit (101.8 for 1011.8, 90.8 for 20.8) falls far outside it; of the 456
-    /// transcribed data cells of the four dev stations none does. Data rows only (a total row
-    /// sums them), per sheet and column, with at least `minimumRowsForRange` values read.
+    /// (1.4826 x the median absolute deviation, at least 5% of the median or
+    /// `maximumRangeFloorUnits` units of the last digit, whichever is less). A misread that lost or
+    /// gained a digit (101.8 for 1011.8, 90.8 for 20.8) falls far outside it; of the 456 transcribed
+    /// data cells of the four dev stations none does. Data rows only (a total row sums them), per
+    /// sheet and column, with at least `minimumRowsForRange` values read.
     public static func rangeConstraints(values: [TableNumber?], positions: [TablePosition?], layout: TableLayout) -> [TableConstraint] {
         guard let deviations = layout.rangeDeviations else { return [] }
         var byColumn: [String: [Int]] = [:]
