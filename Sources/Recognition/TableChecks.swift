@@ -416,8 +416,21 @@ public enum TableChecks {
 
     /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what
     /// next-best readings fix (`CorrectionSearch`), and records per cell the checks that hold and that break.
+    /// Then, where a sheet's two readers disagree the same way in several cells, tries the second
+    /// reader's word in all of them at once (`trustingSecondReader`).
     public static func apply(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                              reviewThreshold: Float, correct: Bool = true) -> Outcome {
+        let outcome = checkAndCorrect(readings: readings, positions: positions, layout: layout,
+                                      reviewThreshold: reviewThreshold, correct: correct)
+        guard correct else { return outcome }
+        return trustingSecondReader(readings: readings, positions: positions, layout: layout,
+                                    reviewThreshold: reviewThreshold, checked: outcome)
+    }
+
+    /// `apply` without the sheet-wide second opinions. `taken`: cells whose reading is already
+    /// another reader's word, counted as corrected (they verify nothing).
+    static func checkAndCorrect(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
+                                reviewThreshold: Float, correct: Bool, taken: Set<Int> = []) -> Outcome {
         precondition(readings.count == positions.count, "\(positions.count) positions for \(readings.count) readings")
         let (readings, redecimalized) = layout.chooseDecimals
             ? chooseColumnDecimals(readings: readings, positions: positions, layout: layout) : (readings, [:])
@@ -469,7 +482,7 @@ public enum TableChecks {
             let holding = byCell[cell].filter { constraints[$0].verifies && constraints[$0].holds(value, layout: layout) == true }
             func untouched(_ index: Int) -> Bool {
                 let cells = constraints[index].cells
-                return cells.allSatisfy { !isCorrected($0) } && cells.filter { unsure[$0] }.count <= 1
+                return cells.allSatisfy { !isCorrected($0) && !taken.contains($0) } && cells.filter { unsure[$0] }.count <= 1
             }
             reading.verified = holding.contains(where: untouched)
             reading.verifiedInRow = holding.contains { [.midrange, .sum].contains(constraints[$0].kind) && untouched($0) }

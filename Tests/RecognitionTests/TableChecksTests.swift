@@ -404,6 +404,77 @@ final class TableChecksSearchTests: XCTestCase {
         XCTAssertEqual(short, [2], "row 1's mean: short and breaking; row 2's holds; row 3's mean breaks but has 3 digits")
     }
 
+    /// A writer whose 3s one reader reads as a sure 7 and the other as a less sure 3, in three
+    /// rows of (max, min, mean) under a total of the mins, and in a pressure no check covers. Row
+    /// by row, correcting the mean's unsure last digit to fit the wrong min is cheaper than the
+    /// other reader's min, so the search does that and is left with the mins' total broken,
+    /// which no one cell can mend. Taking the other reader in all four cells at once meets every
+    /// check: the sheet costs far less, so the four are taken, flagged. When the sure reader is
+    /// right (the total holds with its mins) nothing changes.
+    func testASheetsSharedDisagreementIsTriedAsAWhole() {
+        var layout = TableLayout(relations: [.init(.midrange, ["D", "E", "F"])], learnRelations: false)
+        layout.rangeDeviations = nil
+        layout.chooseDecimals = false
+        func disagreeing(_ lead: CellReading, _ other: CellReading) -> CellReading {
+            var reading = lead
+            reading.readersDisagree = true
+            reading.flag = .review
+            reading.secondOpinion = SecondOpinion(value: other.value, confidence: other.confidence, digits: other.digits,
+                                                  separatorAfter: other.separatorAfter)
+            return reading
+        }
+        // (max, min's tens and units, mean's tens and units, last digits: mean as written, if 7)
+        let rows: [(String, [Int], [Int], Int, Int)] = [("29.9", [2, 1], [2, 5], 6, 8), ("30.5", [2, 2], [2, 6], 4, 6),
+                                                         ("28.7", [2, 0], [2, 4], 5, 7)]
+        func sheet(writtenDigit: Int, total: String) -> (readings: [CellReading], positions: [TablePosition?], outcome: TableChecks.Outcome) {
+            var readings: [CellReading] = [], positions: [TablePosition?] = []
+            for (row, (max, min, mean, meanIfThree, meanIfSeven)) in rows.enumerated() {
+                let seven = disagreeing(reading([(min[0], 0.999, 3, 0.0005), (min[1], 0.999, 4, 0.0005), (7, 0.99, 9, 0.005)]),
+                                        reading([(min[0], 0.99, 3, 0.005), (min[1], 0.99, 4, 0.005), (3, 0.6, 7, 0.3)]))
+                let written = writtenDigit == 3 ? meanIfThree : meanIfSeven
+                let other = writtenDigit == 3 ? meanIfSeven : meanIfThree
+                let meanReading = reading([(mean[0], 0.999, 3, 0.0005), (mean[1], 0.999, 4, 0.0005), (written, 0.7, other, 0.25)])
+                for (cell, column) in zip([sure(max), seven, meanReading], ["D", "E", "F"]) {
+                    readings.append(cell)
+                    positions.append(TablePosition(sheet: "s", row: row + 1, rowLabel: "\(row + 1)", column: column))
+                }
+            }
+            readings.append(sure(total))
+            positions.append(TablePosition(sheet: "s", row: 4, rowLabel: "Tot.", column: "E"))
+            readings.append(disagreeing(reading([(1, 0.999, 7, 0.0005), (0, 0.999, 6, 0.0005), (1, 0.999, 7, 0.0005), (7, 0.99, 9, 0.005),
+                                                 (0, 0.999, 6, 0.0005)]),
+                                        reading([(1, 0.99, 7, 0.005), (0, 0.99, 6, 0.005), (1, 0.99, 7, 0.005), (3, 0.6, 7, 0.3),
+                                                 (0, 0.99, 6, 0.005)])))
+            positions.append(TablePosition(sheet: "s", row: 1, rowLabel: "1", column: "G"))
+            return (readings, positions, TableChecks.apply(readings: readings, positions: positions, layout: layout, reviewThreshold: 0.9))
+        }
+        let threes = sheet(writtenDigit: 3, total: "63.9")
+        let alone = TableChecks.checkAndCorrect(readings: threes.readings, positions: threes.positions, layout: layout,
+                                                reviewThreshold: 0.9, correct: true)
+        XCTAssertEqual(alone.readings.map(\.value), ["29.9", "21.7", "25.8", "30.5", "22.7", "26.6", "28.7", "20.7", "24.7", "63.9", "1017.0"],
+                       "the search alone fits each mean to its wrong min")
+        XCTAssertEqual(alone.broken, 1, "and leaves the mins' total broken")
+
+        let outcome = threes.outcome
+        XCTAssertEqual(outcome.readings.map(\.value), ["29.9", "21.3", "25.6", "30.5", "22.3", "26.4", "28.7", "20.3", "24.5", "63.9", "1013.0"])
+        XCTAssertEqual(outcome.broken, 0)
+        for index in [1, 4, 7, 10] {
+            XCTAssertEqual(outcome.readings[index].uncheckedValue, threes.readings[index].value)
+            XCTAssertEqual(outcome.readings[index].otherReading, threes.readings[index].value, "the reading it had is the other opinion")
+            XCTAssertEqual(outcome.readings[index].flag, .review)
+            XCTAssertFalse(outcome.readings[index].verified, "a cell taken to meet the checks is not verified by them")
+        }
+        XCTAssertEqual(outcome.corrected, 4)
+        XCTAssertNil(outcome.readings[2].uncheckedValue, "the means as read hold")
+        XCTAssertFalse(outcome.readings[0].verified, "a row with a taken cell verifies none of its cells")
+
+        let sevens = sheet(writtenDigit: 7, total: "65.1")
+        XCTAssertEqual(sevens.outcome.readings.map(\.value), ["29.9", "21.7", "25.8", "30.5", "22.7", "26.6", "28.7", "20.7", "24.7", "65.1", "1017.0"])
+        XCTAssertEqual(sevens.outcome.corrected, 0)
+        XCTAssertEqual(sevens.outcome.broken, 0)
+        XCTAssertEqual(sevens.outcome.readings[1].otherReading, "21.3")
+    }
+
     /// A writer whose 4s the network reads as 9: the checks correct 9 into 4 in three rows; the
     /// sheet's other cells read with a sure 9 whose runner-up is 4, and no check of their own,
     /// are flagged. A 9 whose runner-up is 7 is not, and two corrections are not enough.
