@@ -416,14 +416,15 @@ public enum TableChecks {
 
     /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what
     /// next-best readings fix (`CorrectionSearch`), and records per cell the checks that hold and that break.
-    /// Then, where a sheet's two readers disagree the same way in several cells, tries the second
-    /// reader's word in all of them at once (`trustingSecondReader`).
+    /// Then tries what a sheet's writer may do to the readers, the search's single moves cannot
+    /// find and the sheet's cost can tell (`testingSheetHypotheses`): the second reader right in
+    /// every cell where the two disagree the same way; one digit of the writer's misread everywhere.
     public static func apply(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                              reviewThreshold: Float, correct: Bool = true) -> Outcome {
         let outcome = checkAndCorrect(readings: readings, positions: positions, layout: layout,
                                       reviewThreshold: reviewThreshold, correct: correct)
         guard correct else { return outcome }
-        return trustingSecondReader(readings: readings, positions: positions, layout: layout,
+        return testingSheetHypotheses(readings: readings, positions: positions, layout: layout,
                                     reviewThreshold: reviewThreshold, checked: outcome)
     }
 

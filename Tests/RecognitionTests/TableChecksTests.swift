@@ -475,6 +475,66 @@ final class TableChecksSearchTests: XCTestCase {
         XCTAssertEqual(sevens.outcome.readings[1].otherReading, "21.3")
     }
 
+    /// A writer whose 4s both readers read as a sure 9 (4 the runner-up at 0.003), in two mins and
+    /// a max of three (max, min, mean) rows, and in a pressure no check covers. Row by row, the
+    /// mean's own runner-up (0.0034) fits the misread cell and is a shade likelier, so the search
+    /// alone changes the three right means. "This writer's 4 is read as 9" mends all three rows:
+    /// tried as a whole it costs far less, and the 9s are corrected instead; the pressure's 9,
+    /// whose runner-up is 4, is doubted. When the means' runner-ups are likely (0.3) the search's
+    /// own corrections are cheaper than the confusion's prior, and stand.
+    func testAWritersConfusionThatExplainsSeveralRowsIsTriedAsAWhole() {
+        var layout = TableLayout(relations: [.init(.midrange, ["D", "E", "F"])], learnRelations: false)
+        layout.rangeDeviations = nil
+        layout.chooseDecimals = false
+        func misread(_ tens: Int, _ units: Int) -> CellReading {
+            reading([(tens, 0.999, (tens + 1) % 10, 0.0005), (units, 0.999, (units + 1) % 10, 0.0005), (9, 0.99, 4, 0.003)])
+        }
+        func mean(_ tens: Int, _ units: Int, _ tenths: Int, fitting: Int, _ runnerUp: Float) -> CellReading {
+            reading([(tens, 0.999, (tens + 1) % 10, 0.0005), (units, 0.999, (units + 1) % 10, 0.0005), (tenths, 1 - runnerUp - 0.001, fitting, runnerUp)])
+        }
+        func sheet(meansRunnerUp p: Float) -> (readings: [CellReading], positions: [TablePosition?], outcome: TableChecks.Outcome) {
+            // Written: 31.2 / 25.4 / 28.3, 30.6 / 23.4 / 27.0, 29.4 / 21.0 / 25.2.
+            let rows = [[sure("31.2"), misread(2, 5), mean(2, 8, 3, fitting: 5, p)],
+                        [sure("30.6"), misread(2, 3), mean(2, 7, 0, fitting: 2, p)],
+                        [misread(2, 9), sure("21.0"), mean(2, 5, 2, fitting: 4, p)]]
+            var readings: [CellReading] = [], positions: [TablePosition?] = []
+            for (row, cells) in rows.enumerated() {
+                for (cell, column) in zip(cells, ["D", "E", "F"]) {
+                    readings.append(cell)
+                    positions.append(TablePosition(sheet: "s", row: row + 1, rowLabel: "\(row + 1)", column: column))
+                }
+            }
+            readings.append(reading([(1, 0.999, 7, 0.0005), (0, 0.999, 6, 0.0005), (0, 0.999, 6, 0.0005), (9, 0.99, 4, 0.003),
+                                     (3, 0.999, 8, 0.0005)]))
+            positions.append(TablePosition(sheet: "s", row: 1, rowLabel: "1", column: "G"))
+            return (readings, positions, TableChecks.apply(readings: readings, positions: positions, layout: layout, reviewThreshold: 0.9))
+        }
+        let unsure = sheet(meansRunnerUp: 0.0034)
+        let alone = TableChecks.checkAndCorrect(readings: unsure.readings, positions: unsure.positions, layout: layout,
+                                                reviewThreshold: 0.9, correct: true)
+        XCTAssertEqual(alone.readings.map(\.value), ["31.2", "25.9", "28.5", "30.6", "23.9", "27.2", "29.9", "21.0", "25.4", "1009.3"],
+                       "the search alone changes the right means")
+        let outcome = unsure.outcome
+        XCTAssertEqual(outcome.readings.map(\.value), ["31.2", "25.4", "28.3", "30.6", "23.4", "27.0", "29.4", "21.0", "25.2", "1009.3"])
+        XCTAssertEqual(outcome.broken, 0)
+        XCTAssertEqual(outcome.corrected, 3)
+        for index in [1, 4, 6] {
+            XCTAssertEqual(outcome.readings[index].uncheckedValue, unsure.readings[index].value)
+            XCTAssertEqual(outcome.readings[index].flag, .review)
+            XCTAssertEqual(outcome.readings[index].digits[2].probability, 0.003, accuracy: 1e-6, "the network's probability, not the hypothesis'")
+            XCTAssertEqual(outcome.readings[index].digits[2].alternatives, unsure.readings[index].digits[2].alternatives)
+        }
+        XCTAssertNil(outcome.readings[2].uncheckedValue)
+        XCTAssertEqual(outcome.readings[9].checksDoubted, ["confusion"], "the unchecked 9 with a runner-up 4 is doubted")
+        XCTAssertEqual(outcome.readings[9].flag, .review)
+        XCTAssertEqual(outcome.readings[9].digits, unsure.readings[9].digits, "as the network read it")
+
+        let likely = sheet(meansRunnerUp: 0.3)
+        XCTAssertEqual(likely.outcome.readings.map(\.value), ["31.2", "25.9", "28.5", "30.6", "23.9", "27.2", "29.9", "21.0", "25.4", "1009.3"])
+        XCTAssertEqual(likely.outcome.corrected, 3)
+        XCTAssertEqual(likely.outcome.readings[9].flag, .ok)
+    }
+
     /// A writer whose 4s the network reads as 9: the checks correct 9 into 4 in three rows; the
     /// sheet's other cells read with a sure 9 whose runner-up is 4, and no check of their own,
     /// are flagged. A 9 whose runner-up is 7 is not, and two corrections are not enough.
