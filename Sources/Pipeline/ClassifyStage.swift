@@ -149,7 +149,7 @@ public enum ClassifyStage {
             }
             digitOffset += pageDigits
 
-            let decimals = columnDecimals(page: page, cuts: cuts, table: table)
+            let (decimals, undecidedDecimals) = columnDecimals(page: page, cuts: cuts, table: table)
             reader.settings = savedSettings
             reader.settings.maxDigits = page.maxDigits
             reader.settings.decimalsByColumn = Dictionary(uniqueKeysWithValues: decimals.map { (String($0.key), $0.value) })
@@ -259,6 +259,7 @@ public enum ClassifyStage {
                         for (k, index) in cells.enumerated() { cellReadings[index] = outcome.readings[k] }
                     }
                 }
+                cellReadings = doubtingUnsettledDecimals(cellReadings, columns: page.cells.map(\.column), undecided: undecidedDecimals)
                 records = cellReadings.indices.map { record($0, cellReadings[$0]) }
             }
             results.append(PageReadings(decimals: Dictionary(uniqueKeysWithValues: decimals.map { (String($0.key), $0.value) }),
@@ -335,11 +336,11 @@ public enum ClassifyStage {
     }
 
     /// Decimals per numeric column of a page: the column hint's, else `table.decimals`; with
-    /// `auto`, the count after the separator that most cells showing one agree on, when at least
-    /// 3 cells and 10% of the column's numbers show one and 75% of those agree (a faint hand's
-    /// dots are often lost; a column without decimals rarely shows a stray dot).
-    static func columnDecimals(page: SegmentedPage, cuts: [CutCell], table: TableHints) -> [Int: Int] {
+    /// `auto`, what the cells' visible separators settle (`decimals(separatorCounts:numbers:)`).
+    /// `undecided`: the `auto` columns whose separators were seen but settle nothing.
+    static func columnDecimals(page: SegmentedPage, cuts: [CutCell], table: TableHints) -> (decimals: [Int: Int], undecided: Set<Int>) {
         var result: [Int: Int] = [:]
+        var undecided = Set<Int>()
         let columns = Set(page.cells.map(\.column))
         for column in columns.sorted() {
             // Dates are whole numbers: a stray dot or a page-wide `table.decimals` must not make 12 into 1.2.
@@ -364,14 +365,56 @@ public enum ClassifyStage {
                         counts[cut.digits.count - separator, default: 0] += 1
                     }
                 }
-                let seen = counts.values.reduce(0, +)
-                guard seen >= 3, seen * 10 >= numbers,
-                      let best = counts.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }),
-                      best.value * 4 >= seen * 3 else { continue }
-                result[column] = best.key
+                switch decimals(separatorCounts: counts, numbers: numbers) {
+                case .settled(let count): result[column] = count
+                case .undecided: undecided.insert(column)
+                case .unseen: break
+                }
             }
         }
-        return result
+        return (result, undecided)
+    }
+
+    enum SeparatorVerdict: Equatable {
+        case settled(Int)
+        /// Separators seen, but too few or too split to settle the column.
+        case undecided
+        /// Fewer than `minimumSeparatorsToDoubt`: a column of whole numbers, or a stray dot.
+        case unseen
+    }
+
+    /// Separators seen in a column before its cells read without one are doubted when the
+    /// column's decimals stay unsettled.
+    static let minimumSeparatorsToDoubt = 2
+
+    /// A column's decimals from `separatorCounts` (digits after the separator -> cells) among its
+    /// `numbers` read cells: the count most of them agree on, when at least 3 cells and 10% of the
+    /// numbers show one and 60% of those agree. A faint hand's dots are often lost, and a digit
+    /// drawn small may be taken for one (a writer's tiny 1 before the 0 of 1002.6), so a column
+    /// of one-decimal values may show a quarter of its separators in the wrong place; a column
+    /// without decimals rarely shows a stray dot.
+    static func decimals(separatorCounts counts: [Int: Int], numbers: Int) -> SeparatorVerdict {
+        let seen = counts.values.reduce(0, +)
+        if seen >= 3, seen * 10 >= numbers,
+           let best = counts.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }),
+           best.value * 5 >= seen * 3 {
+            return .settled(best.key)
+        }
+        return seen >= minimumSeparatorsToDoubt ? .undecided : .unseen
+    }
+
+    /// Cells read ok without a point in a column whose decimals stay undecided (`columnDecimals`)
+    /// go to review: the point is likely there and unseen, so 18.6 may read 186. Their
+    /// `checks_doubted` says `decimals`.
+    static func doubtingUnsettledDecimals(_ readings: [CellReading], columns: [Int], undecided: Set<Int>) -> [CellReading] {
+        guard !undecided.isEmpty else { return readings }
+        return zip(readings, columns).map { reading, column in
+            guard undecided.contains(column), reading.flag == .ok, !reading.value.isEmpty, !reading.value.contains(".") else { return reading }
+            var doubted = reading
+            doubted.checksDoubted.append("decimals")
+            doubted.flag = .review
+            return doubted
+        }
     }
 
     // MARK: I/O

@@ -95,8 +95,9 @@ public final class PipelineRunner {
     /// and may take a piece split in two; a piece cut in two is joined back to the column's usual count.
     /// 0.6.3: a pressure-like column's range is no longer 5% of its median wide. 0.6.4: cells where
     /// a sheet's readers disagree the same way are tried under the other reader's word together,
-    /// and a digit change that mends several checks as the writer's confusion.
-    public static let software = "logbook 0.6.4 (pipeline manifest format 1)"
+    /// and a digit change that mends several checks as the writer's confusion. 0.6.5: a column's
+    /// decimals settle at 60% agreement; an unsettled column's cells without a point are flagged.
+    public static let software = "logbook 0.6.5 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 

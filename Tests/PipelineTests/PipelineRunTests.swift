@@ -288,6 +288,35 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertFalse(settings.inferDecimals)
     }
 
+    /// A column's decimals from the separators its cells show: settled when 60% of at least 3
+    /// (and 10% of the numbers) agree, even with a quarter in the wrong place; undecided when seen
+    /// but split or too rare; unseen for a stray dot or none.
+    func testColumnDecimalsFromTheSeparatorsSeen() {
+        XCTAssertEqual(ClassifyStage.decimals(separatorCounts: [1: 20, 2: 8], numbers: 29), .settled(1), "71% agree")
+        XCTAssertEqual(ClassifyStage.decimals(separatorCounts: [1: 26, 2: 4], numbers: 31), .settled(1))
+        XCTAssertEqual(ClassifyStage.decimals(separatorCounts: [2: 9, 1: 10], numbers: 29), .undecided, "53% agree")
+        XCTAssertEqual(ClassifyStage.decimals(separatorCounts: [2: 2, 3: 2, 1: 3], numbers: 30), .undecided)
+        XCTAssertEqual(ClassifyStage.decimals(separatorCounts: [2: 2], numbers: 29), .undecided, "too few to settle")
+        XCTAssertEqual(ClassifyStage.decimals(separatorCounts: [1: 3], numbers: 40), .undecided, "under 10% of the numbers")
+        XCTAssertEqual(ClassifyStage.decimals(separatorCounts: [1: 1], numbers: 29), .unseen)
+        XCTAssertEqual(ClassifyStage.decimals(separatorCounts: [:], numbers: 29), .unseen)
+    }
+
+    /// In a column whose decimals stay undecided, a cell read ok without a point (186 for 18.6)
+    /// goes to review; cells with a point, already in review, empty, or in other columns do not change.
+    func testCellsWithoutAPointInAnUndecidedColumnAreDoubted() {
+        func reading(_ value: String, _ flag: CellFlag) -> CellReading {
+            CellReading(value: value, digits: [], separatorAfter: nil, separatorSeen: false, confidence: 0.99, flag: flag)
+        }
+        let readings = [reading("186", .ok), reading("18.6", .ok), reading("134", .review), reading("", .empty), reading("51", .ok)]
+        let doubted = ClassifyStage.doubtingUnsettledDecimals(readings, columns: [1, 1, 1, 1, 6], undecided: [1])
+        XCTAssertEqual(doubted.map(\.flag), [.review, .ok, .review, .empty, .ok])
+        XCTAssertEqual(doubted[0].checksDoubted, ["decimals"])
+        XCTAssertEqual(doubted[2].checksDoubted, [], "already in review: no new reason")
+        XCTAssertEqual(doubted.map(\.value), readings.map(\.value), "only flags change")
+        XCTAssertEqual(ClassifyStage.doubtingUnsettledDecimals(readings, columns: [1, 1, 1, 1, 6], undecided: []), readings)
+    }
+
     /// Where the readers disagree, the other reader's value goes into readings.json and the
     /// transcription's last column; readings written before it existed still load.
     func testOtherReadingIsExported() throws {
