@@ -30,7 +30,8 @@ extension TableChecks {
         case writerConfusion(sheet: String, read: Int, written: Int)
     }
 
-    /// Each hypothesis (the largest first) is tried on top of those already kept: the readings
+    /// Each hypothesis (the second-reader groups, then the confusions, each the largest first) is
+    /// tried on top of those already kept: the readings
     /// changed as it says, the sheet searched again, and the result kept when the sheet costs
     /// less (`sheetCost`, the search's own measure, plus `writerConfusionPrior` per confusion).
     /// A second reader's cell pays the second-opinion cost, the prior that the surer reader is
@@ -49,7 +50,7 @@ extension TableChecks {
         var best = checked
         var bestCost = sheetCost(best.readings, original: readings, constraints: checked.constraints, layout: layout)
         var kept: [SheetHypothesis] = []
-        var bestInput = (readings: readings, taken: Set<Int>())
+        var assumed = readings
         for hypothesis in hypotheses {
             let trial = kept + [hypothesis]
             let input = assuming(trial, readings: readings, positions: positions)
@@ -60,11 +61,11 @@ extension TableChecks {
                 best = outcome
                 bestCost = cost
                 kept = trial
-                bestInput = input
+                assumed = input.readings
             }
         }
         guard !kept.isEmpty else { return checked }
-        for index in readings.indices where bestInput.readings[index] != readings[index] {
+        for index in readings.indices where assumed[index] != readings[index] {
             var reading = restoringProbabilities(best.readings[index], read: readings[index])
             if reading.value == readings[index].value {
                 // Searched back to its own reading: as it was read, second opinion included.

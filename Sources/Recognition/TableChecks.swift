@@ -416,9 +416,9 @@ public enum TableChecks {
 
     /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what
     /// next-best readings fix (`CorrectionSearch`), and records per cell the checks that hold and that break.
-    /// Then tries what a sheet's writer may do to the readers, the search's single moves cannot
-    /// find and the sheet's cost can tell (`testingSheetHypotheses`): the second reader right in
-    /// every cell where the two disagree the same way; one digit of the writer's misread everywhere.
+    /// Then tries, sheet by sheet, what a writer may do to the readers that the search's single
+    /// moves cannot find (`testingSheetHypotheses`): the second reader right in every cell where the
+    /// two disagree the same way; one of the writer's digits misread everywhere.
     public static func apply(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                              reviewThreshold: Float, correct: Bool = true) -> Outcome {
         let outcome = checkAndCorrect(readings: readings, positions: positions, layout: layout,
@@ -428,8 +428,8 @@ public enum TableChecks {
                                     reviewThreshold: reviewThreshold, checked: outcome)
     }
 
-    /// `apply` without the sheet-wide second opinions. `taken`: cells whose reading is already
-    /// another reader's word, counted as corrected (they verify nothing).
+    /// `apply` without the sheet hypotheses. `taken`: cells whose reading is already the second
+    /// reader's word, counted as corrected (they verify nothing).
     static func checkAndCorrect(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                                 reviewThreshold: Float, correct: Bool, taken: Set<Int> = []) -> Outcome {
         precondition(readings.count == positions.count, "\(positions.count) positions for \(readings.count) readings")
