@@ -97,7 +97,8 @@ public final class PipelineRunner {
     /// a sheet's readers disagree the same way are tried under the other reader's word together,
     /// and a digit change that mends several checks as the writer's confusion. 0.6.5: a column's
     /// decimals settle at 60% agreement; an unsettled column's cells without a point are flagged.
-    public static let software = "logbook 0.6.5 (pipeline manifest format 1)"
+    /// 0.6.6: a speck under the cell's speck size may be a small hand's point.
+    public static let software = "logbook 0.6.6 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 

@@ -185,6 +185,9 @@ public struct CutCell: Sendable {
 /// 4. pieces that overlap strongly in x are merged (a broken 5 or 7), pieces much wider than tall
 ///    are split at the columns of least ink (touching digits).
 public enum CellDigitCutter {
+    /// The least size of a speck taken for a decimal point, as a share of the digits' height.
+    static let minimumPointSize = 0.1
+
     public static func cut(cell: GrayImage, inkThreshold: Float = 0.5) -> CutCell {
         let width = cell.width, height = cell.height
         guard width > 2, height > 2 else { return CutCell(digits: [], separatorIndex: nil, separatorBox: nil, droppedComponents: 0) }
@@ -210,11 +213,15 @@ public enum CellDigitCutter {
         }
 
         var candidates: [Component] = []
+        // Specks big enough to be a small hand's point (3 by 3 pixels on a page scanned at low
+        // resolution): whether one is depends on the digits' height, known only below.
+        var specks: [Component] = []
         for c in components {
             let touchesSide = c.minX == 0 || c.maxX == width - 1
             let touchesTopOrBottom = c.minY == 0 || c.maxY == height - 1
             if c.pixelCount < speckSize || c.width <= 2 || c.height <= 2 {
                 dropped += 1
+                if c.width >= 2 && c.height >= 2 && c.pixelCount >= 4 { specks.append(c) }
             } else if touchesSide && c.height >= 3 * c.width {
                 dropped += 1   // remnant of a vertical rule
             } else if touchesTopOrBottom && c.width >= 3 * c.height {
@@ -266,6 +273,15 @@ public enum CellDigitCutter {
                 pieces.append(piece(c))
             } else {
                 dropped += 1
+            }
+        }
+        for c in specks where Double(max(c.width, c.height)) >= minimumPointSize * digitHeight {
+            let roundish = c.width <= 2 * c.height && c.height <= 2 * c.width
+            let low = c.centroid.y >= Double(bandTop) + 0.6 * digitHeight
+                && c.centroid.y <= Double(bandBottom) + 0.2 * digitHeight
+            if roundish && low {
+                separatorCandidates.append(piece(c))
+                dropped -= 1
             }
         }
 

@@ -61,6 +61,27 @@ final class ArchivalCellsTests: RecognitionTestCase {
         XCTAssertTrue(cut.digits[1].image.pixels.contains(0))
     }
 
+    /// A small hand on a page scanned at low resolution: digits 26 pixels tall in a wide cell, its
+    /// point a 3 by 3 speck (9 pixels, under the cell's speck size of 10). Low between the
+    /// digits it is the point; the same speck high in the band, or a 2 by 2 one, is not.
+    func testASmallHandsTinyPointIsStillTheSeparator() {
+        func cell(speckAt y: Int, size: Int) -> CutCell {
+            var cell = SketchCell(width: 220, height: 70)
+            cell.ring(60, 20, 15, 26, stroke: 3)       // a "0"
+            cell.line(95, 20, 95, 45, thickness: 4)    // a "1"
+            cell.ring(118, 20, 15, 26, stroke: 3)      // a "0"
+            cell.box(105, y, size, size)
+            return CellDigitCutter.cut(cell: cell.image)
+        }
+        XCTAssertLessThan(9, 220 * 70 / 1500, "the point must be under the speck size for this test to mean anything")
+        let low = cell(speckAt: 43, size: 3)
+        XCTAssertEqual(low.digits.count, 3, "boxes \(low.boxes)")
+        XCTAssertEqual(low.separatorIndex, 2)
+        XCTAssertEqual(low.separatorBox, CutCell.Box(minX: 105, minY: 43, maxX: 107, maxY: 45))
+        XCTAssertNil(cell(speckAt: 24, size: 3).separatorIndex, "a speck high in the band is no point")
+        XCTAssertNil(cell(speckAt: 44, size: 2).separatorIndex, "a speck under a tenth of the digits' height is no point")
+    }
+
     func testRuleRemnantsSpecksAndNeighbourStrokesAreDropped() {
         var cell = SketchCell(width: 100, height: 60)
         cell.ring(15, 12, 20, 34)
