@@ -20,6 +20,8 @@ import Foundation
 //  5. Samples are cleaned (a running median removes handwriting touching the rule), smoothed, and
 //     a quadratic is fitted. Short rules (relative to the page and to the longest rule) and sparse
 //     ones (low ink coverage) are rejected: handwriting and printed text never get this long.
+//  5b. Lines that are not the table's rules go: the page's edge beside the table, and a fold's
+//     crease splitting a row at its own angle (`TableGrid+Strays.swift`).
 //  6. Cells: for consecutive horizontal rules r, r+1 and vertical rules c, c+1, the four corners
 //     are the rule intersections; a cell is kept where all four rules actually reach it.
 
@@ -371,6 +373,16 @@ public func detectTableGrid(in binary: GrayImage, options: TableGridOptions = Ta
     }
     horizontalRules.sort { $0.middlePosition < $1.middlePosition }
     verticalRules.sort { $0.middlePosition < $1.middlePosition }
+    // Lines that are not the table's rules: the page's edge, a fold's crease (TableGrid+Strays).
+    if horizontalRules.count >= 2 && verticalRules.count >= 2 {
+        let edgeMargin = max(4, 0.01 * Double(max(width, height)))
+        let edgeDrift = max(6, 4 * s)
+        verticalRules = droppingPageEdges(verticalRules, others: horizontalRules, size: width, binary: binary,
+                                          margin: edgeMargin, minimumDrift: edgeDrift)
+        horizontalRules = droppingPageEdges(horizontalRules, others: verticalRules, size: height, binary: binary,
+                                            margin: edgeMargin, minimumDrift: edgeDrift)
+        horizontalRules = droppingCreases(horizontalRules, minimumDrift: max(3, 2 * s))
+    }
     diagnostics.horizontalRules = horizontalRules.count
     diagnostics.verticalRules = verticalRules.count
     if !horizontalRules.isEmpty {

@@ -330,6 +330,43 @@ final class TableGridTests: XCTestCase {
         for rule in partial { XCTAssertLessThan(rule.maximumResidual, 1.5, "straight, no step") }
     }
 
+    /// A fold's crease across row 5, at its own slight angle, splits the row into two thin ones:
+    /// it is no rule, so the row keeps its cells and the rows below their numbers. A printed
+    /// rule through the middle of every row is parallel to the others and stays.
+    func testAFoldsCreaseAcrossARowIsNoRule() {
+        let table = SyntheticTable()
+        let crease = page(table) {
+            table.draw(on: &$0)
+            $0.drawLine(from: (table.left, table.top + 5.3 * table.cellHeight),
+                        to: (table.right, table.top + 5.7 * table.cellHeight), thickness: 2, color: .black)
+        }
+        assertGrid(detectTableGrid(in: crease), matches: table)
+        var ruled = table
+        ruled.rows = 2 * table.rows
+        ruled.cellHeight = table.cellHeight / 2
+        let halves = page(ruled) { ruled.draw(on: &$0) }
+        XCTAssertEqual(detectTableGrid(in: halves).rowCount, 24, "a form ruled in half rows keeps them")
+    }
+
+    /// The edge of a skewed sheet, turned by the deskew, left of the table and within reach of its
+    /// rules: a long line at its own angle with blank paper between it and the table's first rule.
+    /// It is no rule (the first column stays column 0); a parallel rule there makes a column.
+    func testThePagesEdgeBesideTheTableIsNoRule() {
+        var table = SyntheticTable()
+        table.left = 110
+        table.width = 1200
+        let edged = page(table) {
+            table.draw(on: &$0)
+            $0.drawLine(from: (60, 10), to: (75, Double(table.height) - 10), thickness: 2, color: .black)
+        }
+        assertGrid(detectTableGrid(in: edged), matches: table)
+        let column = page(table) {
+            table.draw(on: &$0)
+            $0.drawLine(from: (67, 10), to: (67, Double(table.height) - 10), thickness: 2, color: .black)
+        }
+        XCTAssertEqual(detectTableGrid(in: column).columnCount, table.columns + 1, "a parallel rule makes a column")
+    }
+
     func testSlightlyTiltedTable() {
         var table = SyntheticTable()
         table.tilt = 0.012   // about 0.7 degrees
