@@ -316,9 +316,10 @@ public enum ClassifyStage {
         return cell.cropped(x: x0, y: 0, width: x1 - x0 + 1, height: cell.height)
     }
 
-    /// Columns whose values count the rows (day numbers, printed or written): whole numbers
-    /// going up by the row difference between at least 70% of consecutive read cells (at least
-    /// 5 pairs). They label the rows; they are not data, unless they are `keeping` (the user's
+    /// Columns whose values count the rows (day numbers, printed or written): whole numbers of
+    /// which at least 70% (and 6) are their row plus one and the same offset. A misread label
+    /// (18 for 10 in a type the digit model reads poorly) costs one cell, not the two pairs
+    /// around it. They label the rows; they are not data, unless they are `keeping` (the user's
     /// `table.date_columns`: the dates a SEF export takes).
     static func rowLabelColumns(_ cells: [CellReadingRecord], keeping: [Int] = []) -> [Int] {
         var result: [Int] = []
@@ -328,9 +329,10 @@ public enum ClassifyStage {
                 return (cell.row, value)
             }.sorted { $0.row < $1.row }
             guard numbers.count >= 6 else { continue }
-            let pairs = zip(numbers, numbers.dropFirst())
-            let counting = pairs.filter { $1.value - $0.value == $1.row - $0.row }.count
-            if counting >= 5 && counting * 10 >= (numbers.count - 1) * 7 { result.append(column) }
+            var offsets: [Int: Int] = [:]
+            for number in numbers { offsets[number.value - number.row, default: 0] += 1 }
+            let counting = offsets.values.max() ?? 0
+            if counting >= 6 && counting * 10 >= numbers.count * 7 { result.append(column) }
         }
         return result
     }

@@ -99,7 +99,8 @@ public final class PipelineRunner {
     /// decimals settle at 60% agreement; an unsettled column's cells without a point are flagged.
     /// 0.6.6: a speck under the cell's speck size may be a small hand's point. 0.6.7: the page's
     /// edge and a fold's crease across a row are no rules (rows and columns keep their numbers).
-    public static let software = "logbook 0.6.7 (pipeline manifest format 1)"
+    /// 0.6.8: a column counts the rows when 70% of its numbers are their row plus one offset.
+    public static let software = "logbook 0.6.8 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 

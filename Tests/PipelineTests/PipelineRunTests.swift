@@ -359,5 +359,15 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertEqual(ClassifyStage.rowLabelColumns(days + values + decimals), [0])
         XCTAssertEqual(ClassifyStage.rowLabelColumns(days + values + decimals, keeping: [0]), [],
                        "a day column read for dates (table.date_columns) is kept")
+        // Printed labels of a type the digit model reads poorly: 7 of 31 misread, each breaking
+        // the count on both sides (19 of 30 consecutive pairs count), 24 of 31 still their row.
+        let misread: [Int: String] = [10: "18", 13: "83", 14: "94", 16: "26", 20: "28", 30: "38", 31: "32"]
+        let printed = (1...31).map { cell($0, 3, misread[$0] ?? String($0)) }
+        XCTAssertEqual(ClassifyStage.rowLabelColumns(printed + values), [3])
+        // Counting rows shifted by a header (day 1 on row 2) still counts.
+        XCTAssertEqual(ClassifyStage.rowLabelColumns((2...12).map { cell($0, 0, String($0 - 1)) }), [0])
+        // A column with a few values equal to their row by chance does not.
+        let temperatures = (1...31).map { cell($0, 1, String([$0, 20 + $0 % 7, 30 - $0 % 5][$0 % 3])) }
+        XCTAssertEqual(ClassifyStage.rowLabelColumns(temperatures), [])
     }
 }
