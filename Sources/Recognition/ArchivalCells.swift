@@ -181,7 +181,7 @@ public struct CutCell: Sendable {
 /// 2. components; specks, elongated components at the border (rule remnants) and components
 ///    outside the text band (strokes of the cells above and below) are dropped;
 /// 3. a small, roughly round component low in the text band between digits is the decimal
-///    separator;
+///    separator (a speck dropped in 2. too, when a tenth of the digits' height: a small hand's point);
 /// 4. pieces that overlap strongly in x are merged (a broken 5 or 7), pieces much wider than tall
 ///    are split at the columns of least ink (touching digits).
 public enum CellDigitCutter {
@@ -261,13 +261,15 @@ public enum CellDigitCutter {
 
         var pieces: [Piece] = []
         var separatorCandidates: [Piece] = []
+        // Where a point sits: low in the text band, or just under it.
+        func sitsLow(_ c: Component) -> Bool {
+            c.centroid.y >= Double(bandTop) + 0.6 * digitHeight && c.centroid.y <= Double(bandBottom) + 0.2 * digitHeight
+        }
         for c in candidates {
             let overlap = min(c.maxY, bandBottom) - max(c.minY, bandTop) + 1
             let small = Double(c.width) <= 0.45 * digitHeight && Double(c.height) <= 0.4 * digitHeight
             let roundish = c.width <= 3 * c.height && c.height <= 3 * c.width
-            let low = c.centroid.y >= Double(bandTop) + 0.6 * digitHeight
-                && c.centroid.y <= Double(bandBottom) + 0.2 * digitHeight
-            if small && roundish && low {
+            if small && roundish && sitsLow(c) {
                 separatorCandidates.append(piece(c))
             } else if overlap * 10 >= c.height * 4 || (overlap > 0 && Double(overlap) >= 0.5 * digitHeight) {
                 pieces.append(piece(c))
@@ -275,14 +277,10 @@ public enum CellDigitCutter {
                 dropped += 1
             }
         }
-        for c in specks where Double(max(c.width, c.height)) >= minimumPointSize * digitHeight {
-            let roundish = c.width <= 2 * c.height && c.height <= 2 * c.width
-            let low = c.centroid.y >= Double(bandTop) + 0.6 * digitHeight
-                && c.centroid.y <= Double(bandBottom) + 0.2 * digitHeight
-            if roundish && low {
-                separatorCandidates.append(piece(c))
-                dropped -= 1
-            }
+        for c in specks where Double(max(c.width, c.height)) >= minimumPointSize * digitHeight
+            && c.width <= 2 * c.height && c.height <= 2 * c.width && sitsLow(c) {
+            separatorCandidates.append(piece(c))
+            dropped -= 1
         }
 
         // Merge pieces that overlap strongly in x (fragments of one digit).
