@@ -365,6 +365,11 @@ final class TableGridTests: XCTestCase {
             $0.drawLine(from: (67, 10), to: (67, Double(table.height) - 10), thickness: 2, color: .black)
         }
         XCTAssertEqual(detectTableGrid(in: column).columnCount, table.columns + 1, "a parallel rule makes a column")
+        // A table ruled up to the image border (a photo cropped to the sheet): its first rule is
+        // at the border, and its blank first column stays a column (the row rules cross it).
+        var cropped = table
+        cropped.left = 6
+        assertGrid(detectTableGrid(in: page(cropped) { cropped.draw(on: &$0) }), matches: cropped)
     }
 
     func testSlightlyTiltedTable() {
