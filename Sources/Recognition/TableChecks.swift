@@ -171,6 +171,12 @@ public enum TableChecks {
     public static let minimumAgreementToLearn = 0.4
     /// Candidate readings per cell considered when correcting.
     public static let candidatesPerCell = 12
+    /// A correction is made to meet a check, so that check cannot confirm it. But a corrected
+    /// cell under this many checks that hold, each with its other cells as read (at most one unsure), is
+    /// one unknown under as many equations: a wrong candidate meets two independent checks only
+    /// by chance (a min read 18.4 corrected to 15.4 that then meets both its row's midrange and
+    /// its block's mean). Such a correction is verified, like a cell read right.
+    public static let minimumConfirmingChecks = 2
     /// The cost, in nats of reading probability, of leaving a constraint broken.
     public static let brokenConstraintCost = 8.0
 
@@ -485,7 +491,13 @@ public enum TableChecks {
                 let cells = constraints[index].cells
                 return cells.allSatisfy { !isCorrected($0) && !taken.contains($0) } && cells.filter { unsure[$0] }.count <= 1
             }
+            // A check confirms a correction when its other cells stand as read, at most one of them unsure.
+            func confirms(_ index: Int, correction: Int) -> Bool {
+                let others = constraints[index].cells.filter { $0 != correction }
+                return others.allSatisfy { !isCorrected($0) && !taken.contains($0) } && others.filter { unsure[$0] }.count <= 1
+            }
             reading.verified = holding.contains(where: untouched)
+                || (isCorrected(cell) && holding.filter { confirms($0, correction: cell) }.count >= minimumConfirmingChecks)
             reading.verifiedInRow = holding.contains { [.midrange, .sum].contains(constraints[$0].kind) && untouched($0) }
             reading.checksDoubted = doubted[cell].map { constraints[$0].kind.rawValue }
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }

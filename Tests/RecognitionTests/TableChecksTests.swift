@@ -142,14 +142,41 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(after.readings[3].uncheckedValue, "38.6")
         XCTAssertEqual(after.corrected, 1)
         XCTAssertEqual(after.broken, 0)
-        // A correction cannot be confirmed by the checks it was made to meet: a person looks at it.
-        XCTAssertFalse(after.readings[3].verified)
-        XCTAssertEqual(after.readings[3].flag, .review)
+        // The correction meets two checks whose other cells stand as read and sure, the column's
+        // total and its row's midrange: one unknown under two equations, verified.
+        XCTAssertEqual(Set(after.readings[3].checksHeld), ["total", "midrange", "at-least"])
+        XCTAssertTrue(after.readings[3].verified)
+        XCTAssertEqual(after.readings[3].flag, .ok)
         // Day 1's cells take part in no check with the corrected cell except the totals: their
         // midrange holds untouched, so they are verified even at low confidence.
         XCTAssertTrue(after.readings[0].verified)
         XCTAssertEqual(after.readings[0].flag, .ok)
         XCTAssertEqual(after.readings.map(\.value), table.truth)
+    }
+
+    /// A correction cannot be confirmed by the one check it was made to meet, nor by a second
+    /// whose other cells are themselves in doubt: a person looks at it.
+    func testACorrectionOneCheckExplainsIsLeftForReview() {
+        var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        table.readings[3] = reading("38.6", probability: 0.6, alternatives: [1: 2])
+        // Totals only: the correction meets the one check that chose it.
+        let totalsOnly = TableChecks.apply(readings: table.readings, positions: table.positions,
+                                           layout: TableLayout(learnRelations: false), reviewThreshold: 0.9)
+        XCTAssertEqual(totalsOnly.readings[3].value, "32.6")
+        XCTAssertEqual(totalsOnly.readings[3].checksHeld, ["total"])
+        XCTAssertFalse(totalsOnly.readings[3].verified)
+        XCTAssertEqual(totalsOnly.readings[3].flag, .review)
+        // The row's midrange holds too, but both its other cells were read unsure: they could
+        // be wrong by amounts the correction happens to match.
+        var doubtfulRow = table.readings
+        doubtfulRow[4] = reading("18.2", probability: 0.6)
+        doubtfulRow[5] = reading("25.4", probability: 0.6)
+        let outcome = TableChecks.apply(readings: doubtfulRow, positions: table.positions, layout: TableLayout(),
+                                        reviewThreshold: 0.9)
+        XCTAssertEqual(outcome.readings[3].value, "32.6")
+        XCTAssertTrue(outcome.readings[3].checksHeld.contains("midrange"))
+        XCTAssertFalse(outcome.readings[3].verified)
+        XCTAssertEqual(outcome.readings[3].flag, .review)
     }
 
     func testAnErrorNoAlternativeFixesStaysFlagged() {
