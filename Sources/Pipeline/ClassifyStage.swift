@@ -223,7 +223,8 @@ public enum ClassifyStage {
                     labels.contains(cell.column) || table.dateColumns.contains(cell.column) ? nil
                         : TablePosition(sheet: "page", row: cell.row, rowLabel: "", column: String(cell.column))
                 }
-                var layout = Recognition.TableLayout(totalRowLabels: [], meanRowLabels: [], relations: checks.relations.compactMap { declared in
+                // A page's rows carry no labels: its total and mean rows, if any, are found from the numbers.
+                var layout = Recognition.TableLayout(relations: checks.relations.compactMap { declared in
                     Recognition.TableLayout.RelationKind(rawValue: declared.kind).map { Recognition.TableLayout.Relation($0, declared.columns.map(String.init)) }
                 }, learnRelations: checks.learnRelations)
                 // The page's decimals are settled above (hints, or the column's visible points).

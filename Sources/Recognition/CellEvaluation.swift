@@ -134,20 +134,22 @@ public enum CellEvaluation {
             }
         }
         let readStart = DispatchTime.now().uptimeNanoseconds
-        var readings = reader.read(cells: images, columns: truth.map { $0.extra["column"] })
         let positions = truth.map(tablePosition)
+        // A column's decimals are learnt from its cells together: the column named in the file, or in the image's name.
+        let columnNames = zip(truth, positions).map { cell, position in cell.extra["column"] ?? position?.column }
+        var readings = reader.read(cells: images, columns: columnNames)
         var checks: CellEvaluationReport.CheckSummary? = nil
         if positions.contains(where: { $0 != nil }) && layout != .none {
             // As in the page pipeline: a cell that breaks a check with a digit fewer than its
             // column usually has is offered its ink with a piece split in two.
-            let columns = truth.map { $0.extra["column"] ?? "" }
+            let columns = columnNames.map { $0 ?? "" }
             let counts = readings.map(\.digits.count)
             let usual = CellReader.usualDigitCounts(columns: columns, digitCounts: counts)
             let short = TableChecks.shortCellsBreakingChecks(readings: readings, positions: positions, layout: layout,
                                                              reviewThreshold: reader.reviewThreshold, digitCounts: counts,
                                                              usualCounts: columns.map { usual[$0] })
             if !short.isEmpty {
-                let opinions = reader.recutOpinions(cells: short.map { images[$0] }, columns: short.map { truth[$0].extra["column"] },
+                let opinions = reader.recutOpinions(cells: short.map { images[$0] }, columns: short.map { columnNames[$0] },
                                                     digitCounts: short.map { usual[columns[$0]]! })
                 for (k, index) in short.enumerated() { readings[index].recutOpinions = opinions[k] }
             }
@@ -167,14 +169,32 @@ public enum CellEvaluation {
     }
 
     /// A truth row's place in its sheet, from the optional columns `sheet`, `column`, `row` (or
-    /// the row number in a spreadsheet-style `cell` name such as D14) and `row_label`; nil when
-    /// the sheet or column is missing.
+    /// the row number in a spreadsheet-style `cell` name such as D14) and `row_label`. What the
+    /// file does not give is taken from the image's name when that is a sheet's name and a
+    /// spreadsheet-style cell name joined by "_", as MeteoSaver names its crops
+    /// (`203_196905_SF_D14.png`: sheet 203_196905_SF, column D, row 14). nil when the sheet,
+    /// column or row is still unknown. Rows without labels get theirs from the numbers
+    /// (`TableChecks.labellingTotalRows`).
     public static func tablePosition(_ cell: CellTruth) -> TablePosition? {
-        guard let sheet = cell.extra["sheet"], !sheet.isEmpty, let column = cell.extra["column"], !column.isEmpty else { return nil }
-        let row = cell.extra["row"].flatMap { Int($0) }
-            ?? cell.extra["cell"].flatMap { Int($0.drop(while: { !$0.isNumber })) }
+        func given(_ key: String) -> String? { cell.extra[key].flatMap { $0.isEmpty ? nil : $0 } }
+        let named = cellName(fromImage: cell.imagePath)
+        guard let sheet = given("sheet") ?? named?.sheet, let column = given("column") ?? named?.column else { return nil }
+        let row = given("row").flatMap { Int($0) }
+            ?? given("cell").flatMap { Int($0.drop(while: { !$0.isNumber })) }
+            ?? named?.row
         guard let row else { return nil }
         return TablePosition(sheet: sheet, row: row, rowLabel: cell.extra["row_label"] ?? "", column: column)
+    }
+
+    /// `<sheet>_<column letters><row number>.<extension>` (1-3 letters, 1-4 digits), or nil.
+    static func cellName(fromImage path: String) -> (sheet: String, column: String, row: Int)? {
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard let underscore = stem.lastIndex(of: "_") else { return nil }
+        let sheet = String(stem[..<underscore]), name = stem[stem.index(after: underscore)...]
+        let letters = name.prefix { $0.isASCII && $0.isLetter }, digits = name.dropFirst(letters.count)
+        guard !sheet.isEmpty, (1...3).contains(letters.count), (1...4).contains(digits.count),
+              digits.allSatisfy({ $0.isASCII && $0.isNumber }), let row = Int(digits) else { return nil }
+        return (sheet, letters.uppercased(), row)
     }
 
     /// Scores readings against truth (same order and count).

@@ -58,6 +58,9 @@ public struct TableLayout: Sendable, Equatable, Codable {
     public var learnRelations: Bool
     /// Let the arithmetic choose each column's decimals (`TableChecks.chooseColumnDecimals`).
     public var chooseDecimals: Bool = true
+    /// Find total and mean rows from the numbers on sheets whose cells come without row labels
+    /// (`TableChecks.labellingTotalRows`).
+    public var inferTotalRows: Bool = true
     /// Tolerances in units of the last decimal shown (0.1 for 28.7), so that the checks do not
     /// depend on where the point is: sums match to rounding (half a unit), means may be rounded
     /// or cut (one unit), a midrange rounds to half a unit.
@@ -87,6 +90,7 @@ public struct TableLayout: Sendable, Equatable, Codable {
         var layout = TableLayout(totalRowLabels: [], meanRowLabels: [], relations: [], learnRelations: false)
         layout.chooseDecimals = false
         layout.rangeDeviations = nil
+        layout.inferTotalRows = false
         return layout
     }()
 
@@ -422,11 +426,14 @@ public enum TableChecks {
 
     /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what
     /// next-best readings fix (`CorrectionSearch`), and records per cell the checks that hold and that break.
-    /// Then tries, sheet by sheet, what a writer may do to the readers that the search's single
+    /// Sheets without row labels get their total and mean rows from the numbers first
+    /// (`labellingTotalRows`). Then tries, sheet by sheet, what a writer may do to the readers that the search's single
     /// moves cannot find (`testingSheetHypotheses`): the second reader right in every cell where the
     /// two disagree the same way; one of the writer's digits misread everywhere.
     public static func apply(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                              reviewThreshold: Float, correct: Bool = true) -> Outcome {
+        let numbers = readings.map { $0.flag == .empty || $0.digits.isEmpty ? nil : TableNumber(text: $0.value) }
+        let positions = labellingTotalRows(positions: positions, values: numbers, layout: layout)
         let outcome = checkAndCorrect(readings: readings, positions: positions, layout: layout,
                                       reviewThreshold: reviewThreshold, correct: correct)
         guard correct else { return outcome }
