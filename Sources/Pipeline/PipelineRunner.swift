@@ -100,7 +100,9 @@ public final class PipelineRunner {
     /// 0.6.6: a speck under the cell's speck size may be a small hand's point. 0.6.7: the page's
     /// edge and a fold's crease across a row are no rules (rows and columns keep their numbers).
     /// 0.6.8: a column counts the rows when 70% of its numbers are their row plus one offset.
-    public static let software = "logbook 0.6.8 (pipeline manifest format 1)"
+    /// 0.6.9: a correction two checks confirm is verified; values a check implies, one digit from
+    /// the reading, mend two broken checks; total and mean rows are found from the numbers.
+    public static let software = "logbook 0.6.9 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 

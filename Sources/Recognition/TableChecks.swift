@@ -448,9 +448,9 @@ public enum TableChecks {
         precondition(readings.count == positions.count, "\(positions.count) positions for \(readings.count) readings")
         let (readings, redecimalized) = layout.chooseDecimals
             ? chooseColumnDecimals(readings: readings, positions: positions, layout: layout) : (readings, [:])
-        let candidates = readings.map { TableChecks.candidates(of: $0) }
+        var candidates = readings.map { TableChecks.candidates(of: $0) }
         // Parsed once: the search below evaluates constraints hundreds of thousands of times.
-        let numbers = candidates.map { $0.map { TableNumber(text: $0.value) } }
+        var numbers = candidates.map { $0.map { TableNumber(text: $0.value) } }
         var choice = [Int](repeating: 0, count: readings.count)
         func value(_ cell: Int) -> TableNumber? {
             candidates[cell].isEmpty ? nil : numbers[cell][choice[cell]]
@@ -470,6 +470,19 @@ public enum TableChecks {
                                       layout: layout, choice: choice)
         if correct {
             search.descend()
+            // Then what the checks still broken imply of their cells, from the values as corrected.
+            let implied = impliedCandidates(readings: readings, values: { search.value($0) }, constraints: constraints,
+                                            byCell: byCell, layout: layout)
+            if !implied.isEmpty {
+                for (cell, extra) in implied {
+                    let new = extra.filter { candidate in !candidates[cell].contains { $0.value == candidate.value } }
+                    candidates[cell] += new
+                    numbers[cell] += new.map { TableNumber(text: $0.value) }
+                }
+                search = CorrectionSearch(candidates: candidates, numbers: numbers, constraints: constraints, byCell: byCell,
+                                          layout: layout, choice: search.choice)
+                search.descend()
+            }
             choice = search.choice
         }
         func isCorrected(_ cell: Int) -> Bool {
@@ -628,7 +641,7 @@ public enum TableChecks {
             guard reading.digit != digit else { return reading }
             var changed = reading
             changed.digit = digit
-            changed.probability = reading.alternatives.first { $0.digit == digit }?.probability ?? 0
+            changed.probability = reading.alternatives.first { $0.digit == digit }?.probability ?? unrankedProbability(reading)
             return changed
         }
     }

@@ -181,8 +181,9 @@ final class TableChecksTests: XCTestCase {
 
     func testAnErrorNoAlternativeFixesStaysFlagged() {
         var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
-        // Confidently wrong, and no alternative gives the truth: the checks must flag it and its row/column.
-        table.readings[3] = reading("35.6", probability: 0.999, alternatives: [0: 4, 1: 9, 2: 7])
+        // Confidently wrong in two digits (45.6 for 32.6): no alternative, and no one-digit change
+        // the checks imply, gives the truth. The checks must flag it and its row/column.
+        table.readings[3] = reading("45.6", probability: 0.999, alternatives: [0: 3, 1: 9, 2: 7])
         let outcome = TableChecks.apply(readings: table.readings, positions: table.positions, layout: TableLayout(),
                                         reviewThreshold: 0.9)
         XCTAssertEqual(outcome.readings[3].flag, .review)
