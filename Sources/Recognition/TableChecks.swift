@@ -179,7 +179,9 @@ public enum TableChecks {
     /// cell under this many checks that hold, each with its other cells as read (at most one unsure), is
     /// one unknown under as many equations: a wrong candidate meets two independent checks only
     /// by chance (a min read 18.4 corrected to 15.4 that then meets both its row's midrange and
-    /// its block's mean). Such a correction is verified, like a cell read right.
+    /// its block's mean). Such a correction is verified, like a cell read right. Corrections that
+    /// share a check (two days of one block's total) count when each is pinned by a check of its
+    /// own whose other cells stand as read (its row's midrange): two unknowns under three equations.
     public static let minimumConfirmingChecks = 2
     /// The cost, in nats of reading probability, of leaving a constraint broken.
     public static let brokenConstraintCost = 8.0
@@ -427,9 +429,9 @@ public enum TableChecks {
     /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what
     /// next-best readings fix (`CorrectionSearch`), and records per cell the checks that hold and that break.
     /// Sheets without row labels get their total and mean rows from the numbers first
-    /// (`labellingTotalRows`). Then tries, sheet by sheet, what a writer may do to the readers that the search's single
-    /// moves cannot find (`testingSheetHypotheses`): the second reader right in every cell where the
-    /// two disagree the same way; one of the writer's digits misread everywhere.
+    /// (`labellingTotalRows`). Then tries, sheet by sheet, what a writer may do to the readers that
+    /// the search's single moves cannot find (`testingSheetHypotheses`): the second reader right in
+    /// every cell where the two disagree the same way; one of the writer's digits misread everywhere.
     public static func apply(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                              reviewThreshold: Float, correct: Bool = true) -> Outcome {
         let numbers = readings.map { $0.flag == .empty || $0.digits.isEmpty ? nil : TableNumber(text: $0.value) }
@@ -491,6 +493,16 @@ public enum TableChecks {
         let doubted = correct ? search.doubtedChecks() : [[Int]](repeating: [], count: readings.count)
         // Unsure: a digit below the review threshold (an empty cell in a check is no doubt).
         let unsure = readings.map { $0.flag != .empty && !$0.digits.isEmpty && $0.confidence < reviewThreshold }
+        // A check confirms a correction when its other cells stand as read, at most one of them
+        // unsure; given `pinned`, also when its other corrected cells are pinned by checks of their own.
+        func confirms(_ index: Int, correction: Int, pinned: [Bool]? = nil) -> Bool {
+            let others = constraints[index].cells.filter { $0 != correction }
+            func standsAsRead(_ other: Int) -> Bool { !isCorrected(other) && !taken.contains(other) }
+            guard others.allSatisfy({ standsAsRead($0) || pinned?[$0] == true }) else { return false }
+            return others.filter { standsAsRead($0) && unsure[$0] }.count <= 1
+        }
+        func holds(_ index: Int) -> Bool { constraints[index].verifies && constraints[index].holds(value, layout: layout) == true }
+        let pinned = readings.indices.map { cell in isCorrected(cell) && byCell[cell].contains { holds($0) && confirms($0, correction: cell) } }
         var result = readings
         var corrected = 0
         for cell in readings.indices {
@@ -506,18 +518,13 @@ public enum TableChecks {
             // and 18.2 for 18.5 and 18.3 keep a total), and a correction made to meet a check
             // cannot be confirmed by that same check. So a cell is verified by a check that holds
             // with none of its cells corrected and at most one of them read unsure.
-            let holding = byCell[cell].filter { constraints[$0].verifies && constraints[$0].holds(value, layout: layout) == true }
+            let holding = byCell[cell].filter(holds)
             func untouched(_ index: Int) -> Bool {
                 let cells = constraints[index].cells
                 return cells.allSatisfy { !isCorrected($0) && !taken.contains($0) } && cells.filter { unsure[$0] }.count <= 1
             }
-            // A check confirms a correction when its other cells stand as read, at most one of them unsure.
-            func confirms(_ index: Int, correction: Int) -> Bool {
-                let others = constraints[index].cells.filter { $0 != correction }
-                return others.allSatisfy { !isCorrected($0) && !taken.contains($0) } && others.filter { unsure[$0] }.count <= 1
-            }
             reading.verified = holding.contains(where: untouched)
-                || (isCorrected(cell) && holding.filter { confirms($0, correction: cell) }.count >= minimumConfirmingChecks)
+                || (pinned[cell] && holding.filter { confirms($0, correction: cell, pinned: pinned) }.count >= minimumConfirmingChecks)
             reading.verifiedInRow = holding.contains { [.midrange, .sum].contains(constraints[$0].kind) && untouched($0) }
             reading.checksDoubted = doubted[cell].map { constraints[$0].kind.rawValue }
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }

@@ -179,6 +179,31 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(outcome.readings[3].flag, .review)
     }
 
+    /// Two days' minima of one block misread (28.0 for 20.0, 13.2 for 18.2, the right digits runner-up):
+    /// each is pinned by its own row's midrange, and the block's total holds with both: two unknowns
+    /// under three equations, both verified. Without their rows' means, the total alone pins neither.
+    func testCorrectionsSharingATotalAreConfirmedByTheirOwnRows() {
+        var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        table.readings[1] = reading("28.0", probability: 0.6, alternatives: [1: 0])
+        table.readings[4] = reading("13.2", probability: 0.6, alternatives: [1: 8])
+        let outcome = TableChecks.apply(readings: table.readings, positions: table.positions, layout: TableLayout(),
+                                        reviewThreshold: 0.9)
+        XCTAssertEqual(outcome.readings.map(\.value), table.truth)
+        for cell in [1, 4] {
+            XCTAssertNotNil(outcome.readings[cell].uncheckedValue)
+            XCTAssertTrue(outcome.readings[cell].verified, "cell \(cell): \(outcome.readings[cell].checksHeld)")
+            XCTAssertEqual(outcome.readings[cell].flag, .ok)
+        }
+        var noMeans = table
+        let meanColumn = noMeans.positions.indices.filter { noMeans.positions[$0]?.column == "F" }
+        for index in meanColumn { noMeans.positions[index] = nil }
+        let totalsOnly = TableChecks.apply(readings: noMeans.readings, positions: noMeans.positions,
+                                           layout: TableLayout(learnRelations: false), reviewThreshold: 0.9)
+        XCTAssertEqual(totalsOnly.readings[1].value, "28.0", "one total cannot tell which of two cells to change")
+        XCTAssertEqual(totalsOnly.readings[1].flag, .review)
+        XCTAssertEqual(totalsOnly.readings[4].flag, .review)
+    }
+
     func testAnErrorNoAlternativeFixesStaysFlagged() {
         var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
         // Confidently wrong in two digits (45.6 for 32.6): no alternative, and no one-digit change
