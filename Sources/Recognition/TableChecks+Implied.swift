@@ -2,7 +2,8 @@ import Foundation
 
 extension TableChecks {
     /// The probability given to a digit the network did not rank among a place's alternatives:
-    /// the probability left over by the ranked ones, shared among the other classes (at least 1e-6, as for a ranked one).
+    /// the probability left over by the ranked ones, shared among the other classes (at least
+    /// 1e-6, as for a ranked one).
     static func unrankedProbability(_ digit: DigitReading) -> Float {
         let ranked = digit.alternatives.isEmpty ? [digit.probability] : digit.alternatives.map(\.probability)
         let others = max(1, 10 - ranked.count)
@@ -71,11 +72,12 @@ extension TableChecks {
     /// its probability; nil otherwise.
     static func oneDigitChange(of reading: CellReading, to value: Double) -> Candidate? {
         guard !reading.digits.isEmpty, reading.flag != .empty, reading.flag != .unreadable, value.isFinite,
-              value >= 0 || reading.value.hasPrefix("-") else { return nil }
+              (value < 0) == reading.value.hasPrefix("-") else { return nil }
         let decimals = reading.separatorAfter.map { reading.digits.count - $0 } ?? 0
         let text = String(format: "%.\(decimals)f", abs(value))
         var digits = text.compactMap(\.wholeNumberValue)
-        // A leading zero the reading has (07.5) is kept; one it has not is not invented.
+        // Fewer digits than the reading: leading zeros, as the network's alternatives would give
+        // them (8.5 for a reading of 07.5 changes its 7; 7.3 for 17.3 reads its 1 as 0).
         while digits.count < reading.digits.count { digits.insert(0, at: 0) }
         guard digits.count == reading.digits.count,
               abs(Double(digits.reduce(0) { $0 * 10 + $1 }) / pow(10, Double(decimals)) - abs(value)) < 1e-3 * pow(10, -Double(decimals))

@@ -65,7 +65,8 @@ extension TableChecks {
             grid[position.row, default: [:]][position.column] = number
             byColumn[position.column, default: []].append(number.value)
         }
-        // Columns of numbers well away from zero: a total of rain days may be no larger than one wet day.
+        // Columns read in enough rows whose median is above zero: a total of mostly dry days
+        // (rain) may be no larger than one wet day, and a column of zeros totals nothing.
         let medians = byColumn.filter { $0.value.count >= minimumRowsForRange }.mapValues(\.median).filter { $0.value > 0 }
         guard medians.count >= 2 else { return ([], []) }
         let rows = grid.keys.sorted()
