@@ -582,6 +582,12 @@ public enum ArchivalCells {
     /// Reads a truth CSV; see `CellTruth.readTruth(csv:)`.
     public static func readTruth(csv path: String) throws -> [CellTruth] { try CellTruth.readTruth(csv: path) }
 
+    /// A cell crop from disk, black and white as the page pipeline would have cut it
+    /// (`GrayImage.binarizedCellCrop`: a gray crop is binarised, a binary one kept as is).
+    public static func loadCellCrop(at path: String) throws -> GrayImage {
+        try loadGrayImage(at: path).cellCropWithPaperWhite()
+    }
+
     /// The digit strings a value may be written as, with the number of digits before the
     /// separator: "28.7" -> [("287", 2)]; "20" -> [("20", nil), ("200", 2)] (a cell may read 20.0);
     /// a sign is dropped.
@@ -612,7 +618,7 @@ public enum ArchivalCells {
             summary.perStation[cell.station, default: .init()].cellsRead += 1
             guard CellTruth.isTruthValue(cell.value) else { reject(cell, "value is not a number"); continue }
             let image: GrayImage
-            do { image = try loadGrayImage(at: cell.imagePath) } catch { reject(cell, "unreadable image"); continue }
+            do { image = try loadCellCrop(at: cell.imagePath) } catch { reject(cell, "unreadable image"); continue }
             let cut = CellDigitCutter.cut(cell: image)
             let options = readings(of: cell.value)
             guard let reading = options.first(where: { $0.digits.count == cut.digits.count }) else {

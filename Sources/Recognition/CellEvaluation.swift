@@ -128,7 +128,7 @@ public enum CellEvaluation {
                 throw DatasetError(path: cell.imagePath, kind: .missingFile, problem: "no such cell image (listed in \(truthCSV))")
             }
             do {
-                images.append(try loadGrayImage(at: cell.imagePath))
+                images.append(try ArchivalCells.loadCellCrop(at: cell.imagePath))
             } catch {
                 throw DatasetError(path: cell.imagePath, kind: .badImage, problem: "cannot decode the cell image: \(error)")
             }

@@ -82,7 +82,7 @@ public struct LabelledCells: Sendable {
             guard FileManager.default.fileExists(atPath: cell.imagePath) else {
                 throw DatasetError(path: cell.imagePath, kind: .missingFile, problem: "no such cell image (listed in \(truthCSV))")
             }
-            do { return try loadGrayImage(at: cell.imagePath) } catch {
+            do { return try ArchivalCells.loadCellCrop(at: cell.imagePath) } catch {
                 throw DatasetError(path: cell.imagePath, kind: .badImage, problem: "cannot decode the cell image: \(error)")
             }
         }

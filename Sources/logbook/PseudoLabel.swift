@@ -40,7 +40,7 @@ struct PseudoLabel: ParsableCommand {
         paths.removeAll { excludeStation.contains(station($0)) }
         guard !paths.isEmpty else { throw ValidationError("no cell images in \(cells.joined(separator: " "))") }
         let images = try paths.map { path -> GrayImage in
-            do { return try loadGrayImage(at: path) } catch {
+            do { return try ArchivalCells.loadCellCrop(at: path) } catch {
                 throw ValidationError("\(path): cannot decode the cell image: \(error)")
             }
         }

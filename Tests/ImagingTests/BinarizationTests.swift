@@ -227,3 +227,43 @@ final class BinarizationTests: XCTestCase {
         XCTAssertEqual(binary.pixels.filter { $0 == 0 }.count, 1)
     }
 }
+
+final class CellCropTests: XCTestCase {
+    /// A 40 x 20 crop: paper `paper`, a 6 x 12 block of ink `ink`, with a one-pixel edge of their mean.
+    private func crop(paper: Float, ink: Float, edge: Bool = true) -> GrayImage {
+        var image = GrayImage(width: 40, height: 20, fill: paper)
+        if edge { for y in 3..<17 { for x in 10..<18 { image[x, y] = (paper + ink) / 2 } } }
+        for y in 4..<16 { for x in 11..<17 { image[x, y] = ink } }
+        return image
+    }
+
+    func testBinaryCropIsLeftAsItIs() {
+        let binary = crop(paper: 1, ink: 0, edge: false)
+        XCTAssertTrue(binary.isNearlyBinary())
+        XCTAssertEqual(binary.cellCropWithPaperWhite().pixels, binary.pixels)
+    }
+
+    func testFadedCropGetsWhitePaperBlackInkAndKeepsItsEdgeShade() {
+        let faded = crop(paper: 0.8, ink: 0.4)
+        XCTAssertFalse(faded.isNearlyBinary())
+        let restored = faded.cellCropWithPaperWhite()
+        XCTAssertEqual(restored[0, 0], 1, accuracy: 1e-6)
+        XCTAssertEqual(restored[13, 10], 0, accuracy: 1e-6)
+        XCTAssertEqual(restored[10, 10], 0.5, accuracy: 1e-5)   // the edge: halfway, as before
+        // Before, the paper (0.8, ink 0.2) was above the normaliser's 0.1: the whole box was digit.
+        XCTAssertEqual(restored.inkMask().filter { $0 }.count, 6 * 12)
+    }
+
+    func testDarkPaperIsNoLongerInk() {
+        let dark = crop(paper: 0.45, ink: 0.05)
+        XCTAssertEqual(dark.inkMask().filter { $0 }.count, 40 * 20)   // as it was: all ink
+        XCTAssertEqual(dark.cellCropWithPaperWhite().inkMask().filter { $0 }.count, 6 * 12)
+    }
+
+    func testLowContrastGrainIsBlankPaper() {
+        var grain = GrayImage(width: 30, height: 20, fill: 0.7)
+        for i in grain.pixels.indices where i % 7 == 0 { grain.pixels[i] = 0.62 }
+        let restored = grain.cellCropWithPaperWhite()
+        XCTAssertTrue(restored.pixels.allSatisfy { $0 == 1 })
+    }
+}

@@ -61,6 +61,25 @@ final class ArchivalCellsTests: RecognitionTestCase {
         XCTAssertTrue(cut.digits[1].image.pixels.contains(0))
     }
 
+    /// A crop from a gray scan (paper 0.45, ink 0.15) loaded with `loadCellCrop` cuts as the same
+    /// cell in black and white does; as decoded, its paper is all ink.
+    func testAGrayCropCutsLikeItsBlackAndWhiteSelf() throws {
+        var cell = SketchCell(width: 110, height: 60)
+        cell.ring(20, 10, 22, 38)
+        cell.line(70, 10, 70, 47, thickness: 5)
+        cell.box(52, 42, 5, 5)
+        let binary = cell.image
+        let gray = GrayImage(width: binary.width, height: binary.height, pixels: binary.pixels.map { 0.15 + 0.3 * $0 })
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gray-crop-\(ProcessInfo.processInfo.processIdentifier).png").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try writePNG(gray, to: path)
+        let loaded = try ArchivalCells.loadCellCrop(at: path)
+        let cut = CellDigitCutter.cut(cell: loaded), reference = CellDigitCutter.cut(cell: binary)
+        XCTAssertEqual(cut.boxes, reference.boxes)
+        XCTAssertEqual(cut.separatorIndex, 1)
+        XCTAssertNotEqual(CellDigitCutter.cut(cell: try loadGrayImage(at: path)).boxes, reference.boxes)
+    }
+
     /// A small hand on a page scanned at low resolution: digits 26 pixels tall in a wide cell, its
     /// point a 3 by 3 speck (9 pixels, under the cell's speck size of 10). Low between the
     /// digits it is the point; the same speck high in the band, or a 2 by 2 one, is not.
