@@ -326,6 +326,8 @@ public enum DecimalInference {
     public static let minimumSightings = 3
     /// Share of those cells that must agree on the number of decimals.
     public static let minimumAgreement = 0.6
+    /// Below this share, a majority against tenths with tenths close behind does not count.
+    public static let narrowMajority = 0.6
 
     /// `sightings`: per cell its column and the decimals its seen separator implies (nil: none
     /// seen). Returns the columns whose seen separators agree well enough.
@@ -351,6 +353,15 @@ public enum DecimalInference {
             let agreement = differs ? max(minimumAgreement, 0.8) : minimumAgreement
             guard total >= needed, Double(best.value) >= agreement * Double(total) else { continue }
             result[column] = best.key
+            // Specks can outvote the points when the crop is turned a little: a dotted leader's
+            // dots climb into the gaps between digits (crops rotated 3 degrees: 14 sightings of two
+            // decimals against 11 of one on station 508, every value read a tenth of itself). So a
+            // narrow majority against tenths, the reading unit of temperatures, pressures and
+            // rain in weather registers, does not overturn it when tenths is the runner-up.
+            if best.key != 1, Double(best.value) < narrowMajority * Double(total),
+               let tenths = histogram[1], 3 * tenths >= total {
+                result[column] = 1
+            }
         }
         // Columns without a convention of their own follow the table's.
         if let pooled { for column in allColumns where result[column] == nil { result[column] = pooled } }

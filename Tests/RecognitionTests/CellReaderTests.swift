@@ -135,6 +135,17 @@ final class CellReaderTests: RecognitionTestCase {
         // B's own points disagree; it follows the table's majority (4 of 7 say one decimal).
         XCTAssertEqual(DecimalInference.decimalsByColumn([("A", 1), ("A", 1), ("A", 2), ("A", 1), ("B", 2), ("B", 1), ("B", 0)]), ["A": 1, "B": 1])
         XCTAssertEqual(DecimalInference.decimalsByColumn([("A", 1), ("A", 1), ("A", 1), ("B", 2), ("B", 2), ("B", 0), ("B", 0)]), ["A": 1])
+        // A narrow majority (14 of 26) of two decimals over tenths is specks outvoting points:
+        // tenths stays, for the table and for its columns; a clear one (16 of 26) is taken.
+        func sightings(_ counts: [Int: Int]) -> [(column: String, decimals: Int?)] {
+            counts.sorted { $0.key < $1.key }.flatMap { decimals, count in
+                (0..<count).map { index in (["D", "E", "F"][index % 3], Optional(decimals)) }
+            }
+        }
+        XCTAssertEqual(DecimalInference.decimalsByColumn(sightings([2: 14, 1: 11, 3: 1])), ["D": 1, "E": 1, "F": 1])
+        XCTAssertEqual(DecimalInference.decimalsByColumn(sightings([2: 16, 1: 9, 3: 1])), ["D": 2, "E": 2, "F": 2])
+        // Not when tenths is far behind (two decimals against whole numbers).
+        XCTAssertEqual(DecimalInference.decimalsByColumn([("", 2), ("", 2), ("", 2), ("", 0), ("", 0)], minimumAgreement: 0.5), ["": 2])
     }
 
     func testBatchingDoesNotChangeReadings() {
