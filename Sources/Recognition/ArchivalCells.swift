@@ -13,6 +13,13 @@ public struct CellTruth: Sendable, Equatable {
     public var station: String
     /// The other columns (sheet, cell, row_label, column, ...), by header name.
     public var extra: [String: String]
+    /// The row's line in the truth CSV (0 when not read from one), for messages: not part of
+    /// what the cell is (`==` ignores it).
+    public var line = 0
+
+    public static func == (a: CellTruth, b: CellTruth) -> Bool {
+        a.imagePath == b.imagePath && a.value == b.value && a.station == b.station && a.extra == b.extra
+    }
 
     public init(imagePath: String, value: String, station: String, extra: [String: String] = [:]) {
         self.imagePath = imagePath
@@ -23,7 +30,9 @@ public struct CellTruth: Sendable, Equatable {
 
     /// Reads a truth CSV with a header row naming at least `image` and `value` (and usually
     /// `station`); image paths are relative to the CSV's folder. Errors name the file and line.
-    public static func readTruth(csv path: String) throws -> [CellTruth] {
+    /// A value that is not a number is an error, unless `anyValue` (for scoring, which takes an
+    /// empty value for a blank cell and leaves out the rest: "NA", "illegible").
+    public static func readTruth(csv path: String, anyValue: Bool = false) throws -> [CellTruth] {
         guard FileManager.default.fileExists(atPath: path) else {
             throw DatasetError(path: path, kind: .missingFile, problem: "no such truth CSV")
         }
@@ -60,7 +69,7 @@ public struct CellTruth: Sendable, Equatable {
             guard !image.isEmpty else {
                 throw DatasetError(path: path, kind: .badRow, problem: "line \(lineNumber): empty image path")
             }
-            guard isTruthValue(value) else {
+            guard anyValue || isTruthValue(value) else {
                 throw DatasetError(path: path, kind: .badValue,
                                    problem: "line \(lineNumber): value '\(value)' is not a number like 28.7 or -3")
             }
@@ -70,16 +79,17 @@ public struct CellTruth: Sendable, Equatable {
                 extra[name] = fields[column]
             }
             let imagePath = image.hasPrefix("/") ? image : (folder.isEmpty ? image : folder + "/" + image)
-            result.append(CellTruth(imagePath: imagePath, value: value,
-                                    station: stationColumn.map { fields[$0] } ?? "", extra: extra))
+            var cell = CellTruth(imagePath: imagePath, value: value, station: stationColumn.map { fields[$0] } ?? "", extra: extra)
+            cell.line = lineNumber
+            result.append(cell)
         }
         return result
     }
 
     /// `readTruth(csv:)` with the image paths taken relative to `folder` instead of the CSV's
     /// own folder (nil: the CSV's folder).
-    public static func readTruth(csv path: String, imagesIn folder: String?) throws -> [CellTruth] {
-        var truth = try readTruth(csv: path)
+    public static func readTruth(csv path: String, imagesIn folder: String?, anyValue: Bool = false) throws -> [CellTruth] {
+        var truth = try readTruth(csv: path, anyValue: anyValue)
         guard let folder else { return truth }
         let csvFolder = (path as NSString).deletingLastPathComponent
         let prefix = csvFolder.isEmpty ? "" : csvFolder + "/"

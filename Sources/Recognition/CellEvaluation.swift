@@ -83,6 +83,8 @@ public struct CellEvaluationReport: Sendable {
     public var readSeconds: Double
     /// What the table checks did (nil: none ran, e.g. the truth has no sheet and column).
     public var checks: CheckSummary? = nil
+    /// Truth rows left out of the scores, each with why ("line 7: value 'NA' is not a number").
+    public var skipped: [String] = []
 
     public struct CheckSummary: Sendable {
         public var constraints: Int
@@ -99,7 +101,8 @@ public struct CellEvaluationReport: Sendable {
 ///
 /// Definitions:
 /// - **Exact value accuracy**: the reading is the truth as a number (`sameNumber`: "20" equals
-///   "20.0", "28.7" does not equal "28.1"); an empty or non-numeric reading is wrong.
+///   "20.0", "28.7" does not equal "28.1"); an empty or non-numeric reading is wrong. A truth row
+///   with an empty value is a blank cell: right when read `empty`, and it has no digits to score.
 /// - **Digit accuracy** (`digitScore`): the truth's digit strings are the value's digits without
 ///   sign and separator, and for a value without a separator also with a trailing 0 (a cell may
 ///   read "20.0" for "20"). When the read digits have the length of one of them they are compared
@@ -116,28 +119,51 @@ public enum CellEvaluation {
 
     /// Reads the truth CSV (`image,value[,station,...]`; image paths relative to the CSV's
     /// folder, or to `cellsFolder` when given), reads every cell with `reader` and scores it.
-    /// Errors name the file: a missing or malformed CSV, a missing or undecodable cell image.
-    public static func evaluate(truthCSV: String, cellsFolder: String? = nil,
-                                reader: any CellImageReader, layout: TableLayout = TableLayout()) throws -> CellEvaluationReport {
-        let truth = try CellTruth.readTruth(csv: truthCSV, imagesIn: cellsFolder)
+    /// An empty value is a blank cell (right when read empty). Errors name the file: a missing or
+    /// malformed CSV; with `strict`, also a value that is not a number and a missing or
+    /// undecodable cell image. Without it, one bad row does not sink the evaluation: such a
+    /// value's row is left out (`skipped`), and such an image's cell is scored as read unreadable
+    /// (it counts, flagged and wrong); `warn` hears of each.
+    public static func evaluate(truthCSV: String, cellsFolder: String? = nil, reader: any CellImageReader,
+                                layout: TableLayout = TableLayout(), strict: Bool = false,
+                                warn: (String) -> Void = { _ in }) throws -> CellEvaluationReport {
+        var truth = try CellTruth.readTruth(csv: truthCSV, imagesIn: cellsFolder, anyValue: !strict)
+        var skipped: [String] = []
+        truth.removeAll { cell in
+            guard !cell.value.isEmpty, !CellTruth.isTruthValue(cell.value) else { return false }
+            skipped.append("\(truthCSV) line \(cell.line): value '\(cell.value)' is not a number; not scored")
+            return true
+        }
         let loadStart = DispatchTime.now().uptimeNanoseconds
         var images: [GrayImage] = []
+        var unloaded: [Int] = []
         images.reserveCapacity(truth.count)
-        for cell in truth {
-            guard FileManager.default.fileExists(atPath: cell.imagePath) else {
-                throw DatasetError(path: cell.imagePath, kind: .missingFile, problem: "no such cell image (listed in \(truthCSV))")
+        for (index, cell) in truth.enumerated() {
+            let problem: DatasetError
+            if !FileManager.default.fileExists(atPath: cell.imagePath) {
+                problem = DatasetError(path: cell.imagePath, kind: .missingFile, problem: "no such cell image (listed in \(truthCSV))")
+            } else {
+                do {
+                    images.append(try ArchivalCells.loadCellCrop(at: cell.imagePath))
+                    continue
+                } catch {
+                    problem = DatasetError(path: cell.imagePath, kind: .badImage, problem: "cannot decode the cell image: \(error)")
+                }
             }
-            do {
-                images.append(try ArchivalCells.loadCellCrop(at: cell.imagePath))
-            } catch {
-                throw DatasetError(path: cell.imagePath, kind: .badImage, problem: "cannot decode the cell image: \(error)")
-            }
+            if strict { throw problem }
+            warn("\(problem); scored as unreadable")
+            unloaded.append(index)
+            images.append(GrayImage(width: 1, height: 1, fill: 1))
         }
+        for message in skipped { warn(message) }
         let readStart = DispatchTime.now().uptimeNanoseconds
         let positions = truth.map(tablePosition)
         // A column's decimals are learnt from its cells together: the column named in the file, or in the image's name.
         let columnNames = zip(truth, positions).map { cell, position in cell.extra["column"] ?? position?.column }
         var readings = reader.read(cells: images, columns: columnNames)
+        for index in unloaded {
+            readings[index] = CellReading(value: "", digits: [], separatorAfter: nil, separatorSeen: false, confidence: 0, flag: .unreadable)
+        }
         var checks: CellEvaluationReport.CheckSummary? = nil
         if positions.contains(where: { $0 != nil }) && layout != .none {
             // As in the page pipeline: a cell that breaks a check with a digit fewer than its
@@ -162,6 +188,7 @@ public enum CellEvaluation {
         let readEnd = DispatchTime.now().uptimeNanoseconds
         var report = score(truth: truth, readings: readings, reviewThreshold: reader.reviewThreshold)
         report.checks = checks
+        report.skipped = skipped
         report.truthCSV = truthCSV
         report.loadSeconds = Double(readStart - loadStart) / 1e9
         report.readSeconds = Double(readEnd - readStart) / 1e9
@@ -205,7 +232,9 @@ public enum CellEvaluation {
         for (cell, reading) in zip(truth, readings) {
             let digits = digitScore(truth: cell.value, read: reading.digits.map(\.digit))
             for pair in digits.pairs ?? [] { confusion[pair.truth][pair.read] += 1 }
-            results.append(CellResult(truth: cell, reading: reading, exact: sameNumber(reading.value, cell.value),
+            // A blank truth cell is right when read empty (and wrong when the reader saw a number in it).
+            let exact = cell.value.isEmpty ? reading.flag == .empty : sameNumber(reading.value, cell.value)
+            results.append(CellResult(truth: cell, reading: reading, exact: exact,
                                       digitsCorrect: digits.correct, digitsTotal: digits.total, aligned: digits.pairs != nil))
         }
         var overall = CellScores()
@@ -247,6 +276,7 @@ public enum CellEvaluation {
     /// count, and the aligned (truth, read) pairs, nil when no alignment was possible.
     public static func digitScore(truth value: String, read: [Int])
         -> (correct: Int, total: Int, pairs: [(truth: Int, read: Int)]?) {
+        if value.isEmpty { return (0, 0, read.isEmpty ? [] : nil) }   // a blank cell has no digits to get right
         let options = ArchivalCells.readings(of: value)
         guard let match = options.first(where: { $0.digits.count == read.count }), !read.isEmpty else {
             return (0, options.first?.digits.count ?? 0, nil)
@@ -292,6 +322,7 @@ public enum CellEvaluation {
         var fields = scores(report.overall)
         fields += [
             ("truth", string(report.truthCSV)),
+            ("skipped", "\(report.skipped.count)"),
             ("review_threshold", number(Double(report.reviewThreshold))),
             ("cells_per_second", number(report.cellsPerSecond)),
             ("read_seconds", number(report.readSeconds)),

@@ -46,6 +46,8 @@ struct EvaluateCells: ParsableCommand {
     var decimals: [String] = []
     @Option(help: "Folder for wrong-cells.png and readings.csv.") var out: String = "out/evaluate-cells"
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Flag(help: "Stop at the first truth value that is not a number or cell image that cannot be read (default: leave the row out, or score the cell unreadable, and warn).")
+    var strict = false
     @Flag(inversion: .prefixedNo, help: "Check and correct readings with the sheet's arithmetic (totals, means, column relations) when the truth has sheet, column and row columns.")
     var tableChecks = true
 
@@ -86,7 +88,10 @@ struct EvaluateCells: ParsableCommand {
         let tableChecks = checks
         var layout = tableChecks ? TableLayout() : .none
         if !ranges { layout.rangeDeviations = nil }
-        let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader, layout: layout)
+        let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader, layout: layout,
+                                                 strict: strict) { message in
+            FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let shown = try CellEvaluation.writeContactSheet(report, to: out + "/wrong-cells.png")
         try CellEvaluation.readingsCSV(report).write(toFile: out + "/readings.csv", atomically: true, encoding: .utf8)
@@ -104,7 +109,7 @@ struct EvaluateCells: ParsableCommand {
         let o = report.overall
         print("\(model) on \(truth): \(o.cells) cells, " + String(format: "%.1f cells/s", report.cellsPerSecond)
               + String(format: " (read %.2f s, load %.2f s)", report.readSeconds, report.loadSeconds))
-        print("  cells                 \(o.cells)")
+        print("  cells                 \(o.cells)" + (report.skipped.isEmpty ? "" : " (\(report.skipped.count) truth rows not scored: values that are not numbers)"))
         print("  exact value accuracy  \(percent(o.exactValueAccuracy)) (\(o.exact) of \(o.cells))")
         print("  digit accuracy        \(percent(o.digitAccuracy)) (\(o.digitsCorrect) of \(o.digitsTotal))")
         print("  flagged (threshold \(reviewThreshold))  \(percent(o.flaggedFraction)) (review \(o.review), unreadable \(o.unreadable); ok \(o.ok), empty \(o.empty))")

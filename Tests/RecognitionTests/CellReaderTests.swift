@@ -274,12 +274,44 @@ final class CellReaderTests: RecognitionTestCase {
         let moved = try CellEvaluation.evaluate(truthCSV: path("truth.csv"), cellsFolder: path("elsewhere"), reader: reader)
         XCTAssertEqual(moved.overall.exact, 1)
 
-        // Without it the images are missing: the error names the image.
-        let error = datasetError { _ = try CellEvaluation.evaluate(truthCSV: self.path("truth.csv"), reader: reader) }
+        // Without it the images are missing: strict, the error names the image; otherwise each
+        // cell is scored unreadable (flagged, wrong) and a warning names it.
+        let error = datasetError { _ = try CellEvaluation.evaluate(truthCSV: self.path("truth.csv"), reader: reader, strict: true) }
         XCTAssertEqual(error?.kind, .missingFile)
         XCTAssertEqual(error?.path, path("cells/a.png"))
+        var warnings: [String] = []
+        let lenient = try CellEvaluation.evaluate(truthCSV: path("truth.csv"), reader: reader) { warnings.append($0) }
+        XCTAssertEqual(lenient.overall.cells, 2)
+        XCTAssertEqual(lenient.overall.unreadable, 2)
+        XCTAssertEqual(lenient.overall.exact, 0)
+        XCTAssertEqual(warnings.count, 2)
+        XCTAssertTrue(warnings[0].contains(path("cells/a.png")), warnings[0])
         let missing = datasetError { _ = try CellEvaluation.evaluate(truthCSV: self.path("nope.csv"), reader: reader) }
         XCTAssertEqual(missing?.path, path("nope.csv"))
+    }
+
+    /// A blank transcription is a blank cell, right when read empty; a value that is no number
+    /// ("NA") leaves its row out with a warning naming the line, and `strict` stops at it.
+    func testBlankAndUnscoredTruthValues() throws {
+        try FileManager.default.createDirectory(atPath: path("cells"), withIntermediateDirectories: true)
+        try writePNG(sketchCell(digits: 2), to: path("cells/a.png"))
+        try writePNG(GrayImage(width: 60, height: 30, fill: 1), to: path("cells/blank.png"))
+        try "image,value\ncells/a.png,77\ncells/blank.png,\ncells/a.png,\ncells/a.png,NA\n"
+            .write(toFile: path("truth.csv"), atomically: true, encoding: .utf8)
+        let reader = CellReader(model: fixedModel(digit: 7, probability: 0.97))
+        var warnings: [String] = []
+        let report = try CellEvaluation.evaluate(truthCSV: path("truth.csv"), reader: reader) { warnings.append($0) }
+        XCTAssertEqual(report.overall.cells, 3)
+        XCTAssertEqual(report.results.map(\.exact), [true, true, false])   // 77; blank read empty; blank read 77
+        XCTAssertEqual(report.overall.digitsTotal, 2)
+        XCTAssertEqual(report.skipped.count, 1)
+        XCTAssertEqual(warnings, report.skipped)
+        XCTAssertTrue(report.skipped[0].contains("line 5") && report.skipped[0].contains("'NA'"), report.skipped[0])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(CellEvaluation.json(report).utf8)) as? [String: Any])
+        XCTAssertEqual(object["skipped"] as? Int, 1)
+        let error = datasetError { _ = try CellEvaluation.evaluate(truthCSV: self.path("truth.csv"), reader: reader, strict: true) }
+        XCTAssertEqual(error?.kind, .badValue)
+        XCTAssertTrue(error?.problem.contains("line 3") == true, error?.problem ?? "")
     }
 
     /// The shipped model on a few real cells: structure and a sane accuracy (the full measurement
