@@ -143,22 +143,24 @@ public final class PipelineRunner {
             config = try PipelineConfig.load(path: runPipeline, overrides: request.overrides)
             source = previous.pipeline.source
             overrides = previous.pipeline.overrides + request.overrides
-        } else if FileManager.default.fileExists(atPath: PipelineRunner.defaultPipelinePath) {
-            config = try PipelineConfig.load(path: PipelineRunner.defaultPipelinePath, overrides: request.overrides)
-            source = PipelineRunner.defaultPipelinePath
+        } else if case let shipped = ShippedFiles.path(PipelineRunner.defaultPipelinePath), FileManager.default.fileExists(atPath: shipped) {
+            config = try PipelineConfig.load(path: shipped, overrides: request.overrides)
+            source = shipped
             overrides = request.overrides
         } else {
             config = try PipelineConfig.load(yaml: "", path: "built-in default", overrides: request.overrides)
             source = "built-in default"
             overrides = request.overrides
         }
+        // A shipped model named relative to the checkout is found from anywhere (`ShippedFiles`).
+        config.cellModel = ShippedFiles.path(config.cellModel)
         self.config = config
         if config.reader != "segment" && !FileManager.default.fileExists(atPath: config.cellModel) {
             throw PipelineError(path: config.cellModel, problem: "whole-cell model not found (reader '\(config.reader)' needs cell_model)")
         }
 
         // Model.
-        let modelPath = request.modelPath ?? previous?.model.path ?? PipelineRunner.defaultModelPath
+        let modelPath = request.modelPath ?? previous?.model.path ?? ShippedFiles.path(PipelineRunner.defaultModelPath)
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw PipelineError(path: modelPath, problem: "model file not found (give one with --model)")
         }

@@ -35,8 +35,10 @@ struct EvaluateCells: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
     @Option(help: "Truth CSV with columns image,value (station, column, ... optional).") var truth: String
     @Option(help: "Folder the CSV's image paths are relative to (default: the truth file's folder).") var cells: String?
-    @Option(help: "Digit model for the segment path (.safetensors).") var model: String = "models/logbook-digits.safetensors"
-    @Option(help: "Whole-cell model for the sequence path (.safetensors).") var cellModel: String = "models/logbook-cells.safetensors"
+    @Option(help: "Digit model for the segment path (.safetensors).")
+    var model: String = ShippedFiles.path("models/logbook-digits.safetensors")
+    @Option(help: "Whole-cell model for the sequence path (.safetensors).")
+    var cellModel: String = ShippedFiles.path("models/logbook-cells.safetensors")
     @Option(help: "Reading path: segment (cut digits, classify each), sequence (whole cell, CRNN+CTC), or both (sequence first; cells where they disagree are flagged).")
     var reader: ReaderChoice?
     @Option(help: "Pipeline file: its reader, classify.review_threshold, table.decimals and checks apply unless given here.")

@@ -18,8 +18,10 @@ struct PseudoLabel: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
     @Argument(help: "Cell images or folders of them.") var cells: [String]
-    @Option(help: "Digit model for the segment path (.safetensors).") var model: String = "models/logbook-digits.safetensors"
-    @Option(help: "Whole-cell model for the sequence path (.safetensors).") var cellModel: String = "models/logbook-cells.safetensors"
+    @Option(help: "Digit model for the segment path (.safetensors).")
+    var model: String = ShippedFiles.path("models/logbook-digits.safetensors")
+    @Option(help: "Whole-cell model for the sequence path (.safetensors).")
+    var cellModel: String = ShippedFiles.path("models/logbook-cells.safetensors")
     @Option(help: "Lowest digit probability both readers must reach.") var minConfidence: Float = 0.98
     @Option(help: "Leave out the cells of this station (repeat), e.g. the station a leave-one-station-out run tests on.")
     var excludeStation: [String] = []
