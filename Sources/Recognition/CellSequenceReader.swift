@@ -15,6 +15,9 @@ import NeuralNet
 public final class CellSequenceReader {
     public let model: CRNN
     public var settings: CellReaderSettings
+    /// Whether the points the digit cutter sees count for the columns' decimals (read alone: yes;
+    /// in a `CombinedCellReader`, which pools the segmenter's sightings itself, no).
+    public var usesCutterSightings = true
 
     public init(model: CRNN, settings: CellReaderSettings = CellReaderSettings()) {
         self.model = model
@@ -69,7 +72,18 @@ public final class CellSequenceReader {
             }
             start = end
         }
-        return settings.inferDecimals ? DecimalInference.repoint(readings, columns: columns, settings: settings) : readings
+        guard settings.inferDecimals else { return readings }
+        guard usesCutterSightings else { return DecimalInference.repoint(readings, columns: columns, settings: settings) }
+        // The network rarely writes a point it was taught may be invisible ("287" for 28.7), so
+        // alone it would leave every column without a convention; the points the digit cutter
+        // sees, in cells it cuts into as many digits as were read, are evidence too.
+        for index in readings.indices where readings[index].separatorSighted == nil && !readings[index].digits.isEmpty {
+            let cut = CellDigitCutter.cut(cell: cells[index])
+            if let found = cut.separatorIndex, found > 0, found < cut.digits.count, cut.digits.count == readings[index].digits.count {
+                readings[index].separatorSighted = found
+            }
+        }
+        return DecimalInference.repoint(readings, columns: columns, settings: settings)
     }
 
     /// Softmax over classes of (N, T, C) logits divided by `temperature`.

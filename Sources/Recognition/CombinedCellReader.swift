@@ -16,6 +16,8 @@ public final class CombinedCellReader: CellImageReader {
         self.primary = primary
         self.secondary = secondary
         self.settings = settings
+        // The segmenter's sightings are pooled below, after the readings are combined.
+        if secondary is CellReader { (primary as? CellSequenceReader)?.usesCutterSightings = false }
     }
 
     public var reviewThreshold: Float { primary.reviewThreshold }
