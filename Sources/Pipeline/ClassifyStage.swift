@@ -230,6 +230,7 @@ public enum ClassifyStage {
                 // The page's decimals are settled above (hints, or the column's visible points).
                 layout.chooseDecimals = false
                 if !checks.ranges { layout.rangeDeviations = nil }
+                layout.roundingDoubtThreshold = checks.roundingDoubt > 0 ? Float(checks.roundingDoubt) : nil
                 if checks.correct {
                     // A cell that breaks a check with a digit fewer than its column usually has may
                     // hold a piece both readers saw as one digit (a hooked 1 against a 3): its cut

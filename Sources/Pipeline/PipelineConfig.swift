@@ -214,6 +214,10 @@ public struct CheckParameters: Codable, Equatable, Sendable {
     /// Flag (and, with `correct`, re-read) a cell far outside the range of its column's readings
     /// (Recognition's `TableChecks.rangeConstraints`): 101.8 among pressures near 1012.
     public var ranges = true
+    /// A cell that only checks holding to rounding verify (a row's midrange, a mean) is flagged
+    /// when its last digit is less sure than this (Recognition's `TableLayout.roundingDoubtThreshold`);
+    /// 0: such checks verify every digit.
+    public var roundingDoubt = 0.96
 
     public init() {}
 
@@ -224,6 +228,7 @@ public struct CheckParameters: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case enabled, learnRelations = "learn_relations", correct, relations, dates, ranges
+        case roundingDoubt = "rounding_doubt"
     }
 }
 
@@ -348,6 +353,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         if let problem = SEFOptions.dateColumnsProblem(sef.dateColumns.given) { return "sef.date_columns: \(problem)" }
         if !(1...4096).contains(classify.batchSize) { return "classify.batch_size must be 1...4096" }
         if !(0...1).contains(classify.reviewThreshold) { return "classify.review_threshold must be 0...1" }
+        if !(0...1).contains(checks.roundingDoubt) { return "checks.rounding_doubt must be 0...1" }
         if !(0...9).contains(export.alternatives) { return "export.alternatives must be 0...9" }
         for relation in checks.relations {
             guard let kind = Recognition.TableLayout.RelationKind(rawValue: relation.kind) else {

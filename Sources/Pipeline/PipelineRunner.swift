@@ -102,7 +102,9 @@ public final class PipelineRunner {
     /// 0.6.8: a column counts the rows when 70% of its numbers are their row plus one offset.
     /// 0.6.9: a correction two checks confirm is verified; values a check implies, one digit from
     /// the reading, mend two broken checks; total and mean rows are found from the numbers.
-    public static let software = "logbook 0.6.9 (pipeline manifest format 1)"
+    /// 0.6.10: a cell only a midrange or a mean verifies keeps its last digit's doubt
+    /// (`checks.rounding_doubt`); a narrow majority against tenths does not set a column's decimals.
+    public static let software = "logbook 0.6.10 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 

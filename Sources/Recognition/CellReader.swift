@@ -88,6 +88,11 @@ public struct CellReading: Sendable, Equatable {
     /// Verified by a relation of its row (a midrange or sum, three cells read apart) rather than
     /// only by a total or a mean: evidence of its own, which a broken column total does not outweigh.
     public var verifiedInRow = false
+    /// Set by `TableChecks` where only checks that hold to rounding verify the cell (a midrange, a
+    /// mean: (30.0 + 17.0) / 2 and (30.0 + 17.1) / 2 are both a written 23.5): its last digit keeps
+    /// its doubt and is flagged below this probability (or below the review threshold, if higher).
+    /// nil where an exact check (a total, a sum) verifies it, or none does.
+    public var roundingDoubtThreshold: Float? = nil
 
     public init(value: String, digits: [DigitReading], separatorAfter: Int?, separatorSeen: Bool,
                 confidence: Float, flag: CellFlag) {
@@ -101,7 +106,8 @@ public struct CellReading: Sendable, Equatable {
 
     /// The flag this reading gets at a review threshold: empty and unreadable stay; a broken
     /// check means review; a cell the sheet's arithmetic verifies is ok whatever its
-    /// confidence (the check is stronger evidence than the network's probability); a
+    /// confidence (the check is stronger evidence than the network's probability), unless only
+    /// checks that hold to rounding verify it and its last digit is unsure (`roundingDoubtThreshold`); a
     /// correction that nothing verifies is review, and so is a cell the correction of a
     /// neighbour left in doubt; otherwise the lowest digit probability decides.
     public func flag(atThreshold threshold: Float) -> CellFlag {
@@ -113,7 +119,12 @@ public struct CellReading: Sendable, Equatable {
             // or two others, and flags it.
             if checksBroken.contains(where: { $0 != TableConstraint.Kind.total.rawValue }) { return .review }
             if !checksBroken.isEmpty && !verifiedInRow { return .review }
-            if verified { return .ok }
+            if verified {
+                if let rounding = roundingDoubtThreshold, let last = digits.last, last.probability < max(threshold, rounding) {
+                    return .review
+                }
+                return .ok
+            }
             if uncheckedValue != nil || readersDisagree || !checksDoubted.isEmpty { return .review }
             return confidence < threshold ? .review : .ok
         }

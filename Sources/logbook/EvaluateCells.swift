@@ -74,6 +74,7 @@ struct EvaluateCells: ParsableCommand {
         compute.apply()
         var decimals = try parsedDecimals()
         var threshold = reviewThreshold, choice = reader ?? .both, checks = tableChecks, ranges = true
+        var roundingDoubt = TableLayout().roundingDoubtThreshold
         if let pipeline {
             let config = try PipelineConfig.load(path: pipeline)
             if reader == nil { choice = ReaderChoice(rawValue: config.reader) ?? .both }
@@ -81,6 +82,7 @@ struct EvaluateCells: ParsableCommand {
             if self.decimals.isEmpty, case .fixed(let count) = config.table.decimals { decimals.all = count }
             if !config.checks.enabled { checks = false }
             ranges = config.checks.ranges
+            roundingDoubt = config.checks.roundingDoubt > 0 ? Float(config.checks.roundingDoubt) : nil
         }
         let settings = CellReaderSettings(reviewThreshold: threshold ?? 0.9, decimalsByColumn: decimals.byColumn,
                                           defaultDecimals: decimals.all)
@@ -90,6 +92,7 @@ struct EvaluateCells: ParsableCommand {
         let tableChecks = checks
         var layout = tableChecks ? TableLayout() : .none
         if !ranges { layout.rangeDeviations = nil }
+        if tableChecks { layout.roundingDoubtThreshold = roundingDoubt }
         let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader, layout: layout,
                                                  strict: strict) { message in
             FileHandle.standardError.write(Data("warning: \(message)\n".utf8))

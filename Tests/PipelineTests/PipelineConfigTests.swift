@@ -95,6 +95,8 @@ final class PipelineConfigTests: XCTestCase {
         XCTAssertEqual(config.table.decimals, .fixed(1))
         XCTAssertEqual(config.table.numericColumns, .value([2, 3]))
         XCTAssertEqual(config.classify.reviewThreshold, 0.7)
+        XCTAssertEqual(config.checks.roundingDoubt, 0.96)
+        XCTAssertEqual(try PipelineConfig.load(yaml: "checks:\n  rounding_doubt: 0\n", path: "p.yaml").checks.roundingDoubt, 0)
         // Written out and read back: the same configuration.
         XCTAssertEqual(try PipelineConfig.load(yaml: config.yaml(), path: "again.yaml"), config)
     }
@@ -112,6 +114,7 @@ final class PipelineConfigTests: XCTestCase {
         XCTAssertTrue(problem("segmnt: {}\n").contains("unknown key 'segmnt'"))
         XCTAssertTrue(problem("binarize:\n  k: 2\n").contains("binarize.k must be in (0, 1)"))
         XCTAssertTrue(problem("binarize:\n  method: magic\n").contains("bad.yaml"))
+        XCTAssertTrue(problem("checks:\n  rounding_doubt: 1.5\n").contains("checks.rounding_doubt must be 0...1"))
         XCTAssertTrue(problem("reader: ctc\n").contains("reader 'ctc' is not known"))
         XCTAssertTrue(problem("", ["classify.nope=1"]).contains("--set 'classify.nope=1'"))
         XCTAssertTrue(problem("", ["classify"]).contains("expected section.key=value"))

@@ -127,6 +127,40 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(alone.readings[1].flag, .ok)
     }
 
+    /// A row's midrange holds to rounding: (30.0 + 17.1) / 2 gives the written 23.5 as well as
+    /// 17.0 does. A cell only it verifies keeps its last digit's doubt: flagged below
+    /// `roundingDoubtThreshold` (0.96), though above the review threshold; an exact total pins it.
+    func testAMidrangeLeavesTheLastDigitInDoubtATotalDoesNot() {
+        let layout = TableLayout(relations: [.init(.midrange, ["D", "E", "F"])], learnRelations: false)
+        func row(minProbability: Float) -> [CellReading] {
+            [reading("30.0"), reading("17.1", probability: minProbability), reading("23.5"),
+             reading("31.0"), reading("18.0"), reading("24.5")]
+        }
+        let positions = (0..<6).map { TablePosition(sheet: "s", row: $0 / 3 + 1, rowLabel: "\($0 / 3 + 1)", column: ["D", "E", "F"][$0 % 3]) }
+        let unsure = TableChecks.apply(readings: row(minProbability: 0.95), positions: positions, layout: layout,
+                                       reviewThreshold: 0.9, correct: false)
+        XCTAssertTrue(unsure.readings[1].verified)
+        XCTAssertEqual(unsure.readings[1].roundingDoubtThreshold, 0.96)
+        XCTAssertEqual(unsure.readings[1].flag, .review)
+        XCTAssertEqual(unsure.readings[0].flag, .ok)   // its other cells are sure
+        let sure = TableChecks.apply(readings: row(minProbability: 0.97), positions: positions, layout: layout,
+                                     reviewThreshold: 0.9, correct: false)
+        XCTAssertEqual(sure.readings[1].flag, .ok)
+        var trusting = layout
+        trusting.roundingDoubtThreshold = nil
+        XCTAssertEqual(TableChecks.apply(readings: row(minProbability: 0.95), positions: positions, layout: trusting,
+                                         reviewThreshold: 0.9, correct: false).readings[1].flag, .ok)
+        // With the column's total holding as well, every digit is pinned.
+        let table = pentad(max: ["30.0", "32.6", "34.2", "34.7", "34.6"], min: ["17.0", "18.2", "18.8", "19.3", "20.6"])
+        var readings = table.readings
+        readings[1] = reading("17.0", probability: 0.95)
+        let totalled = TableChecks.apply(readings: readings, positions: table.positions, layout: layout,
+                                         reviewThreshold: 0.9, correct: false)
+        XCTAssertTrue(totalled.readings[1].checksHeld.contains("total"))
+        XCTAssertNil(totalled.readings[1].roundingDoubtThreshold)
+        XCTAssertEqual(totalled.readings[1].flag, .ok)
+    }
+
     func testAMisreadDigitIsCorrectedByTheTotalsAndVerified() {
         var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
         // Day 2's maximum 32.6 read as 38.6 with 0.6 confidence, its first digit's runner-up the right 2.
