@@ -77,12 +77,18 @@ public final class CellSequenceReader {
         // The network rarely writes a point it was taught may be invisible ("287" for 28.7), so
         // alone it would leave every column without a convention; the points the digit cutter
         // sees, in cells it cuts into as many digits as were read, are evidence too.
-        for index in readings.indices where readings[index].separatorSighted == nil && !readings[index].digits.isEmpty {
-            let cut = CellDigitCutter.cut(cell: cells[index])
-            if let found = cut.separatorIndex, found > 0, found < cut.digits.count, cut.digits.count == readings[index].digits.count {
-                readings[index].separatorSighted = found
+        var sighted = [Int?](repeating: nil, count: readings.count)
+        sighted.withUnsafeMutableBufferPointer { output in
+            Threads.forEachChunk(readings.count, minimumPerChunk: 8) { range in
+                for index in range where readings[index].separatorSighted == nil && !readings[index].digits.isEmpty {
+                    let cut = CellDigitCutter.cut(cell: cells[index])
+                    if let found = cut.separatorIndex, found > 0, found < cut.digits.count, cut.digits.count == readings[index].digits.count {
+                        output[index] = found
+                    }
+                }
             }
         }
+        for (index, found) in sighted.enumerated() where found != nil { readings[index].separatorSighted = found }
         return DecimalInference.repoint(readings, columns: columns, settings: settings)
     }
 
