@@ -175,6 +175,7 @@ extension TableChecks {
             if let value = wholeNumber(reading.value), expected.contains(value) {
                 reading.checksHeld.append(sequence.checkName)
                 reading.verified = reading.uncheckedValue == nil
+                reading.roundingDoubtThreshold = nil   // a day number is matched exactly
             } else if correct, expected.count == 1,
                       let candidate = candidates(of: reading).first(where: { wholeNumber($0.value) == expected[0] }) {
                 reading = taking(candidate, in: reading)

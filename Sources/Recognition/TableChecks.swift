@@ -534,7 +534,8 @@ public enum TableChecks {
                 || (pinned[cell] && holding.filter { confirms($0, correction: cell, pinned: pinned) }.count >= minimumConfirmingChecks)
             reading.verifiedInRow = holding.contains { [.midrange, .sum].contains(constraints[$0].kind) && untouched($0) }
             let pinsEveryDigit = isCorrected(cell) || holding.contains { [.total, .sum].contains(constraints[$0].kind) && untouched($0) }
-            reading.roundingDoubtThreshold = pinsEveryDigit ? nil : layout.roundingDoubtThreshold
+            let roundedOnly = !pinsEveryDigit && holding.contains { [.midrange, .mean].contains(constraints[$0].kind) }
+            reading.roundingDoubtThreshold = roundedOnly ? layout.roundingDoubtThreshold : nil
             reading.checksDoubted = doubted[cell].map { constraints[$0].kind.rawValue }
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }
                 .map { constraints[$0].kind.rawValue }
