@@ -592,8 +592,8 @@ public enum ArchivalCells {
     /// Reads a truth CSV; see `CellTruth.readTruth(csv:)`.
     public static func readTruth(csv path: String) throws -> [CellTruth] { try CellTruth.readTruth(csv: path) }
 
-    /// A cell crop from disk, black and white as the page pipeline would have cut it
-    /// (`GrayImage.binarizedCellCrop`: a gray crop is binarised, a binary one kept as is).
+    /// A cell crop from disk with white paper and black ink (`GrayImage.cellCropWithPaperWhite`:
+    /// a gray crop's tones are stretched, a black-and-white one is kept as is).
     public static func loadCellCrop(at path: String) throws -> GrayImage {
         try loadGrayImage(at: path).cellCropWithPaperWhite()
     }
