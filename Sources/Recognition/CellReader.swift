@@ -275,8 +275,10 @@ public final class CellReader: CellImageReader {
         if settings.inferDecimals {
             let sightings = prepared.indices.map { index -> (column: String, decimals: Int?) in
                 let cut = prepared[index]!.cut
-                let decimals = cut.separatorIndex.flatMap { $0 > 0 && $0 < cut.digits.count ? cut.digits.count - $0 : nil }
-                return ((columns?[index] ?? nil) ?? "", decimals)
+                // Cells too long to classify count by their cut alone.
+                let digits = classified[index].count == cut.digits.count ? classified[index].map(\.digit)
+                    : [Int](repeating: -1, count: cut.digits.count)
+                return ((columns?[index] ?? nil) ?? "", DecimalInference.decimals(sighted: cut.separatorIndex, digits: digits))
             }
             inferred = DecimalInference.decimalsByColumn(sightings)
         }
@@ -340,6 +342,16 @@ public enum DecimalInference {
     /// Below this share, a majority against tenths with tenths close behind does not count.
     public static let narrowMajority = 0.6
 
+    /// The decimals a separator seen after `sighted` of `digits` implies; nil when none was seen,
+    /// and when it sits right after a leading 1 of three or more digits: the foot of a hooked 1,
+    /// low against the next digit, looks like a point. (The minimum-temperature columns of 209 and
+    /// 501, all 1x.x, "saw" two decimals in 5 of 7 and 6 of 10 of their sightings.)
+    public static func decimals(sighted: Int?, digits: [Int]) -> Int? {
+        guard let sighted, sighted > 0, sighted < digits.count else { return nil }
+        if sighted == 1 && digits.first == 1 && digits.count >= 3 { return nil }
+        return digits.count - sighted
+    }
+
     /// `sightings`: per cell its column and the decimals its seen separator implies (nil: none
     /// seen). Returns the columns whose seen separators agree well enough.
     public static func decimalsByColumn(_ sightings: [(column: String, decimals: Int?)],
@@ -384,7 +396,7 @@ public enum DecimalInference {
     public static func repoint(_ readings: [CellReading], columns: [String?]?, settings: CellReaderSettings) -> [CellReading] {
         let sightings = readings.indices.map { index -> (column: String, decimals: Int?) in
             let reading = readings[index]
-            return ((columns?[index] ?? nil) ?? "", reading.separatorSighted.map { reading.digits.count - $0 })
+            return ((columns?[index] ?? nil) ?? "", DecimalInference.decimals(sighted: reading.separatorSighted, digits: reading.digits.map(\.digit)))
         }
         let inferred = decimalsByColumn(sightings)
         return readings.indices.map { index in

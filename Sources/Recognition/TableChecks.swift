@@ -620,8 +620,10 @@ public enum TableChecks {
         // 246 when the whole table moves together; the separators seen anywhere in the table say
         // where the point is, and a sheet usually keeps one convention: start from it.
         let sightings = positions.indices.compactMap { index -> (column: String, decimals: Int?)? in
-            guard positions[index] != nil, let sighted = readings[index].separatorSighted else { return nil }
-            return ("", readings[index].digits.count - sighted)
+            guard positions[index] != nil,
+                  let decimals = DecimalInference.decimals(sighted: readings[index].separatorSighted, digits: readings[index].digits.map(\.digit))
+            else { return nil }
+            return ("", decimals)
         }
         if let tableDecimals = DecimalInference.decimalsByColumn(sightings, minimumAgreement: 0.5)[""] {
             let assignment = Dictionary(uniqueKeysWithValues: columns.keys.map { ($0, tableDecimals) })

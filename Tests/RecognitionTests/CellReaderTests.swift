@@ -144,6 +144,14 @@ final class CellReaderTests: RecognitionTestCase {
         }
         XCTAssertEqual(DecimalInference.decimalsByColumn(sightings([2: 14, 1: 11, 3: 1])), ["D": 1, "E": 1, "F": 1])
         XCTAssertEqual(DecimalInference.decimalsByColumn(sightings([2: 16, 1: 9, 3: 1])), ["D": 2, "E": 2, "F": 2])
+        // A "point" right after a leading 1 of three or more digits is a hooked 1's foot: no sighting.
+        XCTAssertNil(DecimalInference.decimals(sighted: 1, digits: [1, 8, 4]))
+        XCTAssertNil(DecimalInference.decimals(sighted: 1, digits: [1, 4, 9, 9]))
+        XCTAssertEqual(DecimalInference.decimals(sighted: 2, digits: [1, 8, 4]), 1)
+        XCTAssertEqual(DecimalInference.decimals(sighted: 1, digits: [2, 8, 4]), 2)
+        XCTAssertEqual(DecimalInference.decimals(sighted: 1, digits: [1, 5]), 1)
+        XCTAssertNil(DecimalInference.decimals(sighted: nil, digits: [2, 8, 4]))
+        XCTAssertNil(DecimalInference.decimals(sighted: 3, digits: [2, 8, 4]))
         // Not when tenths is far behind (two decimals against whole numbers).
         XCTAssertEqual(DecimalInference.decimalsByColumn([("", 2), ("", 2), ("", 2), ("", 0), ("", 0)], minimumAgreement: 0.5), ["": 2])
     }
