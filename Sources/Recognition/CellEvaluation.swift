@@ -185,6 +185,7 @@ public enum CellEvaluation {
             checks = .init(constraints: outcome.constraints.count, relations: outcome.relations.map(\.description),
                            corrected: outcome.corrected, broken: outcome.broken, columnDecimals: outcome.columnDecimals)
         }
+        readings = DecimalInference.doubtingUnsettled(readings, columns: columnNames)
         let readEnd = DispatchTime.now().uptimeNanoseconds
         var report = score(truth: truth, readings: readings, reviewThreshold: reader.reviewThreshold)
         report.checks = checks

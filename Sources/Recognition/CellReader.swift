@@ -114,6 +114,8 @@ public struct CellReading: Sendable, Equatable {
         switch flag {
         case .empty, .unreadable: return flag
         case .ok, .review:
+            // Where the point goes is beyond the checks: they hold at any scale.
+            if checksDoubted.contains("decimals") { return .review }
             // A broken total says that one of its many cells is wrong, not which: a cell its own
             // row verifies (`verifiedInRow`) stays ok. Any other broken check ties a cell to one
             // or two others, and flags it.
@@ -306,7 +308,8 @@ public final class CellReader: CellImageReader {
         if let decimals, decimals > 0, cut.digits.count > decimals {
             separator = cut.digits.count - decimals
             seen = found == separator
-        } else if let found, decimals == nil {
+        } else if let found, decimals == nil, DecimalInference.decimals(sighted: found, digits: digits.map(\.digit)) != nil {
+            // (Not a hooked 1's foot after a leading 1: see `DecimalInference.decimals`.)
             separator = found
             seen = true
         }
@@ -341,6 +344,32 @@ public enum DecimalInference {
     public static let minimumAgreement = 0.6
     /// Below this share, a majority against tenths with tenths close behind does not count.
     public static let narrowMajority = 0.6
+
+    /// Points seen in a table (hooked 1s' feet aside) before its cells read without one are doubted
+    /// where no convention settled their column.
+    public static let minimumSightingsToDoubt = 2
+
+    /// Cells read `ok` without a point in a column where none was placed by a convention (the
+    /// reader's, or the checks' `chooseColumnDecimals`), on a table where points were seen
+    /// (`minimumSightingsToDoubt`) but too few or too split to settle one: the point is likely
+    /// there and unseen (18.6 read 186), and the arithmetic, which holds at any scale, cannot
+    /// tell. They go to review, `checksDoubted` saying `decimals`, as the page pipeline does
+    /// (`ClassifyStage.doubtingUnsettledDecimals`). Twelve cells of station 508 read alone: 8 of
+    /// them were `ok` as whole numbers (262 for 26.2), their rows' midranges holding.
+    public static func doubtingUnsettled(_ readings: [CellReading], columns: [String?]?) -> [CellReading] {
+        let sightings = readings.filter { decimals(sighted: $0.separatorSighted, digits: $0.digits.map(\.digit)) != nil }.count
+        guard sightings >= minimumSightingsToDoubt else { return readings }
+        func key(_ index: Int) -> String { (columns?[index] ?? nil) ?? "" }
+        // A point placed where none was seen is a convention's.
+        let settled = Set(readings.indices.filter { readings[$0].value.contains(".") && !readings[$0].separatorSeen }.map(key))
+        return readings.indices.map { index in
+            var reading = readings[index]
+            guard !settled.contains(key(index)), reading.flag == .ok, !reading.digits.isEmpty, !reading.value.contains(".") else { return reading }
+            reading.checksDoubted.append("decimals")
+            reading.flag = .review
+            return reading
+        }
+    }
 
     /// The decimals a separator seen after `sighted` of `digits` implies; nil when none was seen,
     /// and when it sits right after a leading 1 of three or more digits: the foot of a hooked 1,

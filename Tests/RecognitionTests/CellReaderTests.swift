@@ -156,6 +156,35 @@ final class CellReaderTests: RecognitionTestCase {
         XCTAssertEqual(DecimalInference.decimalsByColumn([("", 2), ("", 2), ("", 2), ("", 0), ("", 0)], minimumAgreement: 0.5), ["": 2])
     }
 
+    /// Points seen in a table but no convention settled: cells read without one are doubted, and
+    /// the checks (which hold at any scale) do not clear them; a column whose points were placed by
+    /// a convention, or a table with under two sightings, is left alone.
+    func testCellsWithoutAPointInAnUnsettledColumnAreDoubted() {
+        let box = CutCell.Box(minX: 0, minY: 0, maxX: 1, maxY: 1)
+        func cell(_ value: String, seenAfter: Int? = nil) -> CellReading {
+            let digits = value.compactMap(\.wholeNumberValue).map {
+                DigitReading(digit: $0, probability: 0.99, alternatives: [.init(digit: $0, probability: 0.99)], box: box)
+            }
+            var reading = CellReading(value: value, digits: digits, separatorAfter: value.firstIndex(of: ".").map { value.distance(from: value.startIndex, to: $0) },
+                                      separatorSeen: seenAfter != nil, confidence: 0.99, flag: .ok)
+            reading.separatorSighted = seenAfter
+            reading.verified = true   // a midrange holds at any scale
+            return reading
+        }
+        let table = [cell("31.7", seenAfter: 2), cell("262"), cell("19.9", seenAfter: 2), cell("243")]
+        let doubted = DecimalInference.doubtingUnsettled(table, columns: ["D", "D", "E", "F"])
+        XCTAssertEqual(doubted.map(\.flag), [.ok, .review, .ok, .review])
+        XCTAssertEqual(doubted[1].checksDoubted, ["decimals"])
+        XCTAssertEqual(doubted[1].flag(atThreshold: 0.5), .review, "verified or not")
+        // One sighting (the other a hooked 1's foot, 1|84): nothing to go on.
+        let footed = [cell("31.7", seenAfter: 2), cell("262"), cell("1.84", seenAfter: 1)]
+        XCTAssertEqual(DecimalInference.doubtingUnsettled(footed, columns: ["D", "D", "E"]).map(\.flag), [.ok, .ok, .ok])
+        // D's convention placed a point where none was seen: D is settled; F is not.
+        let settled = table + [cell("26.2")]
+        XCTAssertEqual(DecimalInference.doubtingUnsettled(settled, columns: ["D", "D", "E", "F", "D"]).map(\.flag),
+                       [.ok, .ok, .ok, .review, .ok])
+    }
+
     func testBatchingDoesNotChangeReadings() {
         // A real (random) network: outputs depend on the digit images.
         let model = ResNet(config: ModelConfig(architecture: .resnet18, width: 0.0625, classes: 10), seed: 5)
