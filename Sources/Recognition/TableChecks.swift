@@ -148,6 +148,13 @@ public struct TableConstraint: Sendable, Equatable, CustomStringConvertible {
     public var verifies: Bool { kind != .atLeast && kind != .range }
     public var description: String { "\(kind.rawValue)(\(cells.map(String.init).joined(separator: ",")))" }
 
+    /// A midrange's (C = (A + B) / 2) or a sum's (C = A + B) test, `unit` being the last decimal's
+    /// of the three values (as `holds` takes it).
+    static func relationHolds(_ kind: Kind, _ a: Double, _ b: Double, _ c: Double, unit: Double, layout: TableLayout) -> Bool {
+        kind == .midrange ? abs((a + b) / 2 - c) <= layout.relationTolerance * unit
+            : abs(a + b - c) <= layout.relationTolerance * unit
+    }
+
     /// Whether the values satisfy it; nil when a value is missing.
     public func holds(_ value: (Int) -> TableNumber?, layout: TableLayout) -> Bool? {
         var values: [Double] = []
@@ -162,8 +169,7 @@ public struct TableConstraint: Sendable, Equatable, CustomStringConvertible {
         case .total: return abs(values.dropLast().reduce(0, +) - values.last!) <= layout.totalTolerance * unit
         case .mean: return abs(values[0] / Double(count) - values[1]) <= layout.meanTolerance * unit
         case .atLeast: return values[0] >= values[1]
-        case .midrange: return abs((values[0] + values[1]) / 2 - values[2]) <= layout.relationTolerance * unit
-        case .sum: return abs(values[0] + values[1] - values[2]) <= layout.relationTolerance * unit
+        case .midrange, .sum: return Self.relationHolds(kind, values[0], values[1], values[2], unit: unit, layout: layout)
         case .range: return bounds?.contains(values[0]) ?? true
         }
     }
@@ -302,29 +308,41 @@ public enum TableChecks {
         }
         let names = columns.sorted()
         guard names.count >= 3 else { return [] }
+        // The rows as arrays over `names`, each value beside its written digits: the loops below
+        // try every triple of columns on every row (a photographed sheet: thousands of triples).
+        let column = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        let table: [[(read: TableNumber, digits: TableNumber)?]] = rows.values.map { row in
+            var cells = [(read: TableNumber, digits: TableNumber)?](repeating: nil, count: names.count)
+            for (name, value) in row { cells[column[name]!] = (value, value.writtenDigits) }
+            return cells
+        }
+        // A value's last decimal, as `TableConstraint.holds` computes it.
+        let maxDecimals = table.joined().compactMap { $0?.read.decimals }.max() ?? 0
+        let units = (0...maxDecimals).map { pow(10, -Double($0)) }
         var learnt: [TableLayout.Relation] = []
-        for c in names {
-            for a in names where a != c {
-                for b in names where b != c && b != a {
+        for (ci, c) in names.enumerated() {
+            for (ai, a) in names.enumerated() where a != c {
+                for (bi, b) in names.enumerated() where b != c && b != a {
                     for kind in [TableLayout.RelationKind.midrange, .sum] {
                         // Both relations are symmetric in A and B: test each unordered pair once.
                         if a > b { continue }
                         let relation = TableLayout.Relation(kind, [a, b, c])
+                        let checked: TableConstraint.Kind = kind == .midrange ? .midrange : .sum
                         var seen = 0, holding = 0
-                        for row in rows.values {
-                            guard let na = row[a], let nb = row[b], let nc = row[c] else { continue }
+                        for row in table {
+                            guard let na = row[ai], let nb = row[bi], let nc = row[ci] else { continue }
                             // Rows with a zero or two equal values satisfy a sum or a midrange
                             // trivially (0 + x = x; (x + x) / 2 = x): they prove nothing.
-                            if na.value == 0 || nb.value == 0 || na.value == nb.value || na.value == nc.value
-                                || nb.value == nc.value { continue }
+                            if na.read.value == 0 || nb.read.value == 0 || na.read.value == nb.read.value
+                                || na.read.value == nc.read.value || nb.read.value == nc.read.value { continue }
                             seen += 1
-                            let constraint = TableConstraint(kind: kind == .midrange ? .midrange : .sum, cells: [0, 1, 2], count: 0)
                             // As read, or as the digits written: a point seen in one column and
                             // not in another (31.7 beside 169 and 243) must not hide the layout;
                             // choosing the columns' decimals is what the relation is needed for.
-                            let digits = [na, nb, nc].map(\.writtenDigits)
-                            if constraint.holds({ [na, nb, nc][$0] }, layout: layout) == true
-                                || constraint.holds({ digits[$0] }, layout: layout) == true { holding += 1 }
+                            let unit = units[max(na.read.decimals, nb.read.decimals, nc.read.decimals)]
+                            if TableConstraint.relationHolds(checked, na.read.value, nb.read.value, nc.read.value, unit: unit, layout: layout)
+                                || TableConstraint.relationHolds(checked, na.digits.value, nb.digits.value, nc.digits.value,
+                                                                 unit: 1, layout: layout) { holding += 1 }
                         }
                         if seen >= minimumRowsToLearn && Double(holding) >= minimumAgreementToLearn * Double(seen) {
                             learnt.append(relation)
