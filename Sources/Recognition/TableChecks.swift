@@ -118,10 +118,29 @@ public struct TableNumber: Sendable, Equatable {
     }
     /// "28.7" -> (28.7, 1); nil for text that is not a number.
     public init?(text: String) {
+        if let plain = TableNumber.plain(text) { self = plain; return }
         guard let value = CellEvaluation.number(text) else { return nil }
         self.value = value
         let separator = text.firstIndex { $0 == "." || $0 == "," }
         self.decimals = separator.map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0
+    }
+
+    /// The common case without Foundation (the checks parse every candidate reading of every
+    /// hypothesis they try): digits, an optional leading sign and at most one '.' with digits on
+    /// both sides. nil for anything else, which `init?(text:)` then reads as `CellEvaluation.number` does.
+    static func plain(_ text: String) -> TableNumber? {
+        var before = 0, after = 0, separator = false, first = true
+        for scalar in text.unicodeScalars {
+            defer { first = false }
+            switch scalar {
+            case "0"..."9": if separator { after += 1 } else { before += 1 }
+            case "-", "+": if !first { return nil }
+            case ".": if separator { return nil }; separator = true
+            default: return nil
+            }
+        }
+        guard before > 0, !separator || after > 0, let value = Double(text) else { return nil }
+        return TableNumber(value: value, decimals: after)
     }
 
     /// The number without its point: 28.7 -> 287 (a whole number).

@@ -42,6 +42,25 @@ final class TableChecksTests: XCTestCase {
         return (readings, positions, truth)
     }
 
+    /// The parser's fast path reads what the general one reads, and leaves it everything else.
+    func testPlainNumbersParseAsTheGeneralPathDoes() {
+        func general(_ text: String) -> TableNumber? {
+            guard let value = CellEvaluation.number(text) else { return nil }
+            let separator = text.firstIndex { $0 == "." || $0 == "," }
+            return TableNumber(value: value, decimals: separator.map { text.distance(from: $0, to: text.endIndex) - 1 } ?? 0)
+        }
+        for text in ["28.7", "-3", "+12.50", "007", "0.05", "1474.0", "123456789.123"] {
+            XCTAssertNotNil(TableNumber.plain(text), text)
+            XCTAssertEqual(TableNumber.plain(text), general(text), text)
+            XCTAssertEqual(TableNumber(text: text), general(text), text)
+        }
+        for text in ["1.", ".5", "1.2.3", "28,7", " 28.7", "", "-", "1e3", "2-3", "--1", "nan", "inf"] {
+            XCTAssertNil(TableNumber.plain(text), text)
+            XCTAssertEqual(TableNumber(text: text), general(text), text)
+        }
+        XCTAssertEqual(TableNumber(text: "28,7"), TableNumber(value: 28.7, decimals: 1))
+    }
+
     func testConstraintsFollowTheRowLabels() {
         let table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
         let constraints = TableChecks.constraints(positions: table.positions, layout: TableLayout(),
