@@ -214,9 +214,10 @@ public struct CheckParameters: Codable, Equatable, Sendable {
     /// Flag (and, with `correct`, re-read) a cell far outside the range of its column's readings
     /// (Recognition's `TableChecks.rangeConstraints`): 101.8 among pressures near 1012.
     public var ranges = true
-    /// A cell that only checks holding to rounding verify (a row's midrange, a mean) is flagged
-    /// when its last digit is less sure than this (Recognition's `TableLayout.roundingDoubtThreshold`);
-    /// 0: such checks verify every digit.
+    /// A cell that only checks holding to rounding verify (a row's midrange, a mean) keeps its last
+    /// digit's doubt: where its column's total did not pin it, it is flagged when that digit is less
+    /// sure than this; on a page without totals, less sure than `classify.review_threshold`
+    /// (Recognition's `TableLayout.roundingDoubtThreshold`). 0: such checks verify every digit.
     public var roundingDoubt = 0.96
 
     public init() {}

@@ -90,8 +90,9 @@ public struct CellReading: Sendable, Equatable {
     public var verifiedInRow = false
     /// Set by `TableChecks` where only checks that hold to rounding verify the cell (a midrange, a
     /// mean: (30.0 + 17.0) / 2 and (30.0 + 17.1) / 2 are both a written 23.5): its last digit keeps
-    /// its doubt and is flagged below this probability (or below the review threshold, if higher).
-    /// nil where an exact check (a total, a sum) verifies it, or none does.
+    /// its doubt and is flagged below this probability or the review threshold, whichever is
+    /// higher (0 on a sheet without totals: the review threshold alone). nil where an exact check
+    /// (a total, a sum) verifies it, or none does.
     public var roundingDoubtThreshold: Float? = nil
 
     public init(value: String, digits: [DigitReading], separatorAfter: Int?, separatorSeen: Bool,

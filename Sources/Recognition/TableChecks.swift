@@ -71,11 +71,13 @@ public struct TableLayout: Sendable, Equatable, Codable {
     /// readings breaks the column's range (`TableChecks.rangeConstraints`): 101.8 in a column of
     /// pressures near 1012 lost a digit. nil: no range checks.
     public var rangeDeviations: Double? = 6
-    /// A cell that only checks holding to rounding verify (a midrange, a mean) is flagged when its
-    /// last digit's probability is below this (`CellReading.roundingDoubtThreshold`); nil: such
-    /// checks verify every digit. 0.96 is the least that leaves the held-out dev stations' unflagged
-    /// cells 99.5% right (leave-one-station-out; 0.95 leaves 17.1 for 17.0 unflagged, verified
-    /// by its row's midrange alone, its last digit at 0.952).
+    /// A cell that only checks holding to rounding verify (a midrange, a mean) keeps its last
+    /// digit's doubt (`CellReading.roundingDoubtThreshold`): where its column has a total that did
+    /// not pin it, it is flagged when that digit's probability is below this; on a sheet without
+    /// totals, below the review threshold. nil: such checks verify every digit. 0.96 is the least
+    /// that leaves the held-out dev stations' unflagged cells 99.5% right (leave-one-station-out;
+    /// 0.95 leaves 17.1 for 17.0 unflagged, its column's total broken, its row's midrange holding,
+    /// its last digit at 0.952).
     public var roundingDoubtThreshold: Float? = 0.96
 
     public init(totalRowLabels: [String] = ["tot", "total", "totaux", "totals", "sum", "somme"],
@@ -572,7 +574,11 @@ public enum TableChecks {
             reading.verifiedInRow = holding.contains { [.midrange, .sum].contains(constraints[$0].kind) && untouched($0) }
             let pinsEveryDigit = isCorrected(cell) || holding.contains { [.total, .sum].contains(constraints[$0].kind) && untouched($0) }
             let roundedOnly = !pinsEveryDigit && holding.contains { [.midrange, .mean].contains(constraints[$0].kind) }
-            reading.roundingDoubtThreshold = roundedOnly ? layout.roundingDoubtThreshold : nil
+            // Where the sheet has a total for the cell and it did not pin the cell (broken, or met
+            // with other cells unsure or corrected), the stricter threshold; on a sheet without
+            // totals the review threshold, as if the last digit were unchecked.
+            let totalled = byCell[cell].contains { constraints[$0].kind == .total }
+            reading.roundingDoubtThreshold = roundedOnly ? layout.roundingDoubtThreshold.map { totalled ? $0 : 0 } : nil
             reading.checksDoubted = doubted[cell].map { constraints[$0].kind.rawValue }
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }
                 .map { constraints[$0].kind.rawValue }

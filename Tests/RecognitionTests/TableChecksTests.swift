@@ -147,8 +147,10 @@ final class TableChecksTests: XCTestCase {
     }
 
     /// A row's midrange holds to rounding: (30.0 + 17.1) / 2 gives the written 23.5 as well as
-    /// 17.0 does. A cell only it verifies keeps its last digit's doubt: flagged below
-    /// `roundingDoubtThreshold` (0.96), though above the review threshold; an exact total pins it.
+    /// 17.0 does. A cell only it verifies keeps its last digit's doubt: on a sheet without totals
+    /// its last digit is held to the review threshold, as if unchecked; where its column's total
+    /// does not pin it (here: broken), to `roundingDoubtThreshold` (0.96); a total met with the
+    /// cell's other cells sure pins every digit.
     func testAMidrangeLeavesTheLastDigitInDoubtATotalDoesNot() {
         let layout = TableLayout(relations: [.init(.midrange, ["D", "E", "F"])], learnRelations: false)
         func row(minProbability: Float) -> [CellReading] {
@@ -156,28 +158,41 @@ final class TableChecksTests: XCTestCase {
              reading("31.0"), reading("18.0"), reading("24.5")]
         }
         let positions = (0..<6).map { TablePosition(sheet: "s", row: $0 / 3 + 1, rowLabel: "\($0 / 3 + 1)", column: ["D", "E", "F"][$0 % 3]) }
-        let unsure = TableChecks.apply(readings: row(minProbability: 0.95), positions: positions, layout: layout,
-                                       reviewThreshold: 0.9, correct: false)
-        XCTAssertTrue(unsure.readings[1].verified)
-        XCTAssertEqual(unsure.readings[1].roundingDoubtThreshold, 0.96)
-        XCTAssertEqual(unsure.readings[1].flag, .review)
-        XCTAssertEqual(unsure.readings[0].flag, .ok)   // its other cells are sure
-        let sure = TableChecks.apply(readings: row(minProbability: 0.97), positions: positions, layout: layout,
-                                     reviewThreshold: 0.9, correct: false)
-        XCTAssertEqual(sure.readings[1].flag, .ok)
+        func flag(_ readings: [CellReading], _ positions: [TablePosition?], _ layout: TableLayout, cell: Int) -> CellFlag {
+            TableChecks.apply(readings: readings, positions: positions, layout: layout, reviewThreshold: 0.9, correct: false)
+                .readings[cell].flag
+        }
+        let untotalled = TableChecks.apply(readings: row(minProbability: 0.85), positions: positions, layout: layout,
+                                           reviewThreshold: 0.9, correct: false)
+        XCTAssertTrue(untotalled.readings[1].verified)
+        XCTAssertEqual(untotalled.readings[1].roundingDoubtThreshold, 0)
+        XCTAssertEqual(untotalled.readings[1].flag, .review)
+        XCTAssertEqual(untotalled.readings[0].flag, .ok)   // its other cells are sure
+        XCTAssertEqual(flag(row(minProbability: 0.95), positions, layout, cell: 1), .ok)
         var trusting = layout
         trusting.roundingDoubtThreshold = nil
-        XCTAssertEqual(TableChecks.apply(readings: row(minProbability: 0.95), positions: positions, layout: trusting,
-                                         reviewThreshold: 0.9, correct: false).readings[1].flag, .ok)
-        // With the column's total holding as well, every digit is pinned.
+        XCTAssertEqual(flag(row(minProbability: 0.85), positions, trusting, cell: 1), .ok)
+
+        // A sheet with totals: day 1's minimum, read sure enough for the review threshold (0.95).
         let table = pentad(max: ["30.0", "32.6", "34.2", "34.7", "34.6"], min: ["17.0", "18.2", "18.8", "19.3", "20.6"])
         var readings = table.readings
         readings[1] = reading("17.0", probability: 0.95)
         let totalled = TableChecks.apply(readings: readings, positions: table.positions, layout: layout,
                                          reviewThreshold: 0.9, correct: false)
         XCTAssertTrue(totalled.readings[1].checksHeld.contains("total"))
-        XCTAssertNil(totalled.readings[1].roundingDoubtThreshold)
+        XCTAssertNil(totalled.readings[1].roundingDoubtThreshold, "the total pins it")
         XCTAssertEqual(totalled.readings[1].flag, .ok)
+        // Its column's total misread (a sure 94.0 for 93.9): the row's midrange alone verifies it.
+        let totalIndex = table.positions.firstIndex { $0?.rowLabel == "Tot." && $0?.column == "E" }!
+        XCTAssertEqual(table.truth[totalIndex], "93.9")
+        readings[totalIndex] = reading("94.0")
+        let broken = TableChecks.apply(readings: readings, positions: table.positions, layout: layout,
+                                       reviewThreshold: 0.9, correct: false)
+        XCTAssertEqual(broken.readings[1].checksBroken, ["total"])
+        XCTAssertEqual(broken.readings[1].roundingDoubtThreshold, 0.96)
+        XCTAssertEqual(broken.readings[1].flag, .review)
+        readings[1] = reading("17.0", probability: 0.97)
+        XCTAssertEqual(flag(readings, table.positions, layout, cell: 1), .ok)
     }
 
     func testAMisreadDigitIsCorrectedByTheTotalsAndVerified() {
