@@ -589,8 +589,9 @@ public struct ArchivalCutSummary: Sendable, CustomStringConvertible {
 /// Labelled digits cut from archival table cells (MeteoSaver-style truth CSVs): the bridge from
 /// transcribed cells to a `DigitDataset` that the evaluator and trainer understand.
 public enum ArchivalCells {
-    /// Reads a truth CSV; see `CellTruth.readTruth(csv:)`.
-    public static func readTruth(csv path: String) throws -> [CellTruth] { try CellTruth.readTruth(csv: path) }
+    /// Reads a truth CSV for its digits (`labelledDigits` leaves out, with the reason, the rows
+    /// whose value is no number: a blank cell, "NA"); see `CellTruth.readTruth(csv:)`.
+    public static func readTruth(csv path: String) throws -> [CellTruth] { try CellTruth.readTruth(csv: path, anyValue: true) }
 
     /// A cell crop from disk with white paper and black ink (`GrayImage.cellCropWithPaperWhite`:
     /// a gray crop's tones are stretched, a black-and-white one is kept as is).

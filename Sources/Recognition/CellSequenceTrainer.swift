@@ -77,7 +77,8 @@ public struct LabelledCells: Sendable {
     }
 
     public static func load(truthCSV: String) throws -> LabelledCells {
-        let truth = try CellTruth.readTruth(csv: truthCSV)
+        // A blank or unreadable transcription ("", "NA") teaches the sequence nothing: left out.
+        let truth = try CellTruth.readTruth(csv: truthCSV, anyValue: true).filter { CellTruth.isTruthValue($0.value) }
         let images = try truth.map { cell -> GrayImage in
             guard FileManager.default.fileExists(atPath: cell.imagePath) else {
                 throw DatasetError(path: cell.imagePath, kind: .missingFile, problem: "no such cell image (listed in \(truthCSV))")

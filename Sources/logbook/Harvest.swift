@@ -19,7 +19,8 @@ struct Harvest: ParsableCommand {
     var excludeStation: [String] = []
 
     func run() throws {
-        var truthCells = try CellTruth.readTruth(csv: truth, imagesIn: cells)
+        // Blank and unreadable transcriptions are left out by the harvest, with the reason.
+        var truthCells = try CellTruth.readTruth(csv: truth, imagesIn: cells, anyValue: true)
         truthCells.removeAll { excludeStation.contains($0.station) }
         guard !truthCells.isEmpty else { throw ValidationError("\(truth): no cells left to harvest") }
         let report = try ArchivalCells.harvest(truth: truthCells, into: out)
