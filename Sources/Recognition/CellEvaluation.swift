@@ -258,6 +258,16 @@ public enum CellEvaluation {
 
     // MARK: - Definitions
 
+    /// A warning for a table read without a single point (at least `minimumCells` numbers): its
+    /// values are whole numbers, and no check can tell 262 from 26.2, as they hold at any scale.
+    /// nil when some point was read or placed.
+    public static func wholeNumbersWarning(_ readings: [CellReading], minimumCells: Int = 10) -> String? {
+        let numbers = readings.filter { !$0.digits.isEmpty && $0.flag != .unreadable }
+        guard numbers.count >= minimumCells, !numbers.contains(where: { $0.value.contains(".") }) else { return nil }
+        return "no decimal point was seen in any of the \(numbers.count) cells read, so they are whole numbers "
+            + "(262, not 26.2); if the table has decimals, give --decimals N (or table.decimals in a pipeline file)"
+    }
+
     /// A cell value as a number: digits with at most one "." or "," and an optional sign; nil
     /// for anything else (an empty reading included).
     public static func number(_ text: String) -> Double? {

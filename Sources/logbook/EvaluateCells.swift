@@ -97,6 +97,10 @@ struct EvaluateCells: ParsableCommand {
                                                  strict: strict) { message in
             FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
         }
+        if decimals.all == nil && decimals.byColumn.isEmpty,
+           let warning = CellEvaluation.wholeNumbersWarning(report.results.map(\.reading)) {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let shown = try CellEvaluation.writeContactSheet(report, to: out + "/wrong-cells.png")
         try CellEvaluation.readingsCSV(report).write(toFile: out + "/readings.csv", atomically: true, encoding: .utf8)

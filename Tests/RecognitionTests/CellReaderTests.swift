@@ -185,6 +185,21 @@ final class CellReaderTests: RecognitionTestCase {
                        [.ok, .ok, .ok, .review, .ok])
     }
 
+    /// A table read without any point gets a warning (the checks cannot see the scale); one
+    /// point read or placed anywhere, or too few cells, none.
+    func testATableReadWithoutAnyPointIsWarnedOf() {
+        let box = CutCell.Box(minX: 0, minY: 0, maxX: 1, maxY: 1)
+        func cell(_ value: String) -> CellReading {
+            let digits = value.compactMap(\.wholeNumberValue).map { DigitReading(digit: $0, probability: 0.99, alternatives: [], box: box) }
+            return CellReading(value: value, digits: digits, separatorAfter: nil, separatorSeen: false, confidence: 0.99, flag: .ok)
+        }
+        let whole = (0..<12).map { cell("2\($0 % 10)3") }
+        XCTAssertNotNil(CellEvaluation.wholeNumbersWarning(whole))
+        XCTAssertTrue(CellEvaluation.wholeNumbersWarning(whole)!.contains("12 cells"))
+        XCTAssertNil(CellEvaluation.wholeNumbersWarning(whole + [cell("26.2")]))
+        XCTAssertNil(CellEvaluation.wholeNumbersWarning(Array(whole.prefix(9))))
+    }
+
     func testBatchingDoesNotChangeReadings() {
         // A real (random) network: outputs depend on the digit images.
         let model = ResNet(config: ModelConfig(architecture: .resnet18, width: 0.0625, classes: 10), seed: 5)
