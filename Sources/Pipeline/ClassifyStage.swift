@@ -412,13 +412,7 @@ public enum ClassifyStage {
     /// `checks_doubted` says `decimals`.
     static func doubtingUnsettledDecimals(_ readings: [CellReading], columns: [Int], undecided: Set<Int>) -> [CellReading] {
         guard !undecided.isEmpty else { return readings }
-        return zip(readings, columns).map { reading, column in
-            guard undecided.contains(column), reading.flag == .ok, !reading.value.isEmpty, !reading.value.contains(".") else { return reading }
-            var doubted = reading
-            doubted.checksDoubted.append("decimals")
-            doubted.flag = .review
-            return doubted
-        }
+        return zip(readings, columns).map { reading, column in undecided.contains(column) ? reading.doubtingItsPoint() : reading }
     }
 
     // MARK: I/O

@@ -95,6 +95,20 @@ public struct CellReading: Sendable, Equatable {
     /// (a total, a sum) verifies it, or none does.
     public var roundingDoubtThreshold: Float? = nil
 
+    /// The `checksDoubted` entry of a cell whose point may be there unseen (its column's decimals
+    /// unsettled): no check clears it, as the checks hold at any scale.
+    public static let decimalsDoubt = "decimals"
+
+    /// An `ok` number read without a point, sent to review with `decimalsDoubt`; any other
+    /// reading as it is.
+    public func doubtingItsPoint() -> CellReading {
+        guard flag == .ok, !digits.isEmpty, !value.isEmpty, !value.contains(".") else { return self }
+        var doubted = self
+        doubted.checksDoubted.append(Self.decimalsDoubt)
+        doubted.flag = .review
+        return doubted
+    }
+
     public init(value: String, digits: [DigitReading], separatorAfter: Int?, separatorSeen: Bool,
                 confidence: Float, flag: CellFlag) {
         self.value = value
@@ -116,7 +130,7 @@ public struct CellReading: Sendable, Equatable {
         case .empty, .unreadable: return flag
         case .ok, .review:
             // Where the point goes is beyond the checks: they hold at any scale.
-            if checksDoubted.contains("decimals") { return .review }
+            if checksDoubted.contains(Self.decimalsDoubt) { return .review }
             // A broken total says that one of its many cells is wrong, not which: a cell its own
             // row verifies (`verifiedInRow`) stays ok. Any other broken check ties a cell to one
             // or two others, and flags it.
@@ -363,13 +377,7 @@ public enum DecimalInference {
         func key(_ index: Int) -> String { (columns?[index] ?? nil) ?? "" }
         // A point placed where none was seen is a convention's.
         let settled = Set(readings.indices.filter { readings[$0].value.contains(".") && !readings[$0].separatorSeen }.map(key))
-        return readings.indices.map { index in
-            var reading = readings[index]
-            guard !settled.contains(key(index)), reading.flag == .ok, !reading.digits.isEmpty, !reading.value.contains(".") else { return reading }
-            reading.checksDoubted.append("decimals")
-            reading.flag = .review
-            return reading
-        }
+        return readings.indices.map { settled.contains(key($0)) ? readings[$0] : readings[$0].doubtingItsPoint() }
     }
 
     /// The decimals a separator seen after `sighted` of `digits` implies; nil when none was seen,
