@@ -102,7 +102,7 @@ public struct CellReading: Sendable, Equatable {
     /// An `ok` number read without a point, sent to review with `decimalsDoubt`; any other
     /// reading as it is.
     public func doubtingItsPoint() -> CellReading {
-        guard flag == .ok, !digits.isEmpty, !value.isEmpty, !value.contains(".") else { return self }
+        guard flag == .ok, !value.isEmpty, !value.contains(".") else { return self }
         var doubted = self
         doubted.checksDoubted.append(Self.decimalsDoubt)
         doubted.flag = .review
