@@ -55,7 +55,7 @@ extension TableChecks {
             let trial = kept + [hypothesis]
             let input = assuming(trial, readings: readings, positions: positions)
             let outcome = checkAndCorrect(readings: input.readings, positions: positions, layout: layout, reviewThreshold: reviewThreshold,
-                                          correct: true, taken: input.taken)
+                                          correct: true, taken: input.taken, asRead: readings)
             let cost = sheetCost(outcome.readings, original: readings, constraints: checked.constraints, layout: layout) + prior(trial)
             if cost < bestCost - 1e-9 {
                 best = outcome

@@ -490,9 +490,11 @@ public enum TableChecks {
     }
 
     /// `apply` without the sheet hypotheses. `taken`: cells whose reading is already the second
-    /// reader's word, counted as corrected (they verify nothing).
+    /// reader's word, counted as corrected (they verify nothing). `asRead`: the readers' own
+    /// readings where a hypothesis changed `readings` (nil: `readings` are).
     static func checkAndCorrect(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
-                                reviewThreshold: Float, correct: Bool, taken: Set<Int> = []) -> Outcome {
+                                reviewThreshold: Float, correct: Bool, taken: Set<Int> = [],
+                                asRead: [CellReading]? = nil) -> Outcome {
         precondition(readings.count == positions.count, "\(positions.count) positions for \(readings.count) readings")
         let (readings, redecimalized) = layout.chooseDecimals
             ? chooseColumnDecimals(readings: readings, positions: positions, layout: layout) : (readings, [:])
@@ -539,9 +541,22 @@ public enum TableChecks {
         let doubted = correct ? search.doubtedChecks() : [[Int]](repeating: [], count: readings.count)
         // Unsure: a digit below the review threshold (an empty cell in a check is no doubt).
         let unsure = readings.map { $0.flag != .empty && !$0.digits.isEmpty && $0.confidence < reviewThreshold }
-        // A check confirms a correction when its other cells stand as read, at most one of them
-        // unsure; given `pinned`, also when its other corrected cells are pinned by checks of their own.
+        // A check confirms a correction when it breaks with the cell as read (as a hypothesis had
+        // it, and as the readers did) and its other cells stand as read, at most one of them
+        // unsure; given `pinned`, also when its other corrected cells are pinned by checks of
+        // their own. A check that holds either way says nothing of the correction: a total of
+        // 119.1 or 119.2 over five days gives the same mean, 23.8.
+        func number(_ reading: CellReading) -> TableNumber? {
+            reading.flag == .empty || reading.digits.isEmpty ? nil : TableNumber(text: reading.value)
+        }
+        func breaksAsRead(_ index: Int, correction: Int) -> Bool {
+            [readings[correction], asRead?[correction]].compactMap { $0 }.allSatisfy { reading in
+                let read = number(reading)
+                return constraints[index].holds({ $0 == correction ? read : value($0) }, layout: layout) != true
+            }
+        }
         func confirms(_ index: Int, correction: Int, pinned: [Bool]? = nil) -> Bool {
+            guard breaksAsRead(index, correction: correction) else { return false }
             let others = constraints[index].cells.filter { $0 != correction }
             func standsAsRead(_ other: Int) -> Bool { !isCorrected(other) && !taken.contains(other) }
             guard others.allSatisfy({ standsAsRead($0) || pinned?[$0] == true }) else { return false }

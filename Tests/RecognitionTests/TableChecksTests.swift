@@ -247,6 +247,32 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(outcome.readings[3].flag, .review)
     }
 
+    /// A clerk's total 0.1 off its days (508's F30: 119.1 written, the days summing to 119.2):
+    /// the checks correct it to the days' sum, which its block's mean cannot confirm, since 164.8
+    /// and 164.9 over five days are both 33.0. Only checks that break with the cell as read
+    /// count, so the correction is left for a person, not passed as verified.
+    func testACheckThatHoldsEitherWayDoesNotConfirmACorrection() {
+        var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        let total = table.positions.firstIndex { $0?.rowLabel == "Tot." && $0?.column == "D" }!
+        let mean = table.positions.firstIndex { $0?.rowLabel == "Moy." && $0?.column == "D" }!
+        XCTAssertEqual(table.truth[total], "164.8")
+        XCTAssertEqual(table.truth[mean], "33.0")
+        table.readings[total] = reading("164.9", probability: 0.6, alternatives: [3: 8])
+        let layout = TableLayout(learnRelations: false)
+        let outcome = TableChecks.apply(readings: table.readings, positions: table.positions, layout: layout, reviewThreshold: 0.9)
+        XCTAssertEqual(outcome.readings[total].value, "164.8")
+        XCTAssertEqual(outcome.readings[total].uncheckedValue, "164.9")
+        XCTAssertEqual(Set(outcome.readings[total].checksHeld), ["total", "mean"])
+        XCTAssertFalse(outcome.readings[total].verified, "the mean holds with 164.9 too")
+        XCTAssertEqual(outcome.readings[total].flag, .review)
+        // A mean that the reading breaks (165.8: 33.2) does confirm the same correction.
+        table.readings[total] = reading("165.8", probability: 0.6, alternatives: [2: 4])
+        let confirmed = TableChecks.apply(readings: table.readings, positions: table.positions, layout: layout, reviewThreshold: 0.9)
+        XCTAssertEqual(confirmed.readings[total].value, "164.8")
+        XCTAssertTrue(confirmed.readings[total].verified)
+        XCTAssertEqual(confirmed.readings[total].flag, .ok)
+    }
+
     /// Two days' minima of one block misread (28.0 for 20.0, 13.2 for 18.2, the right digits runner-up):
     /// each is pinned by its own row's midrange, and the block's total holds with both: two unknowns
     /// under three equations, both verified. Without their rows' means, the total alone pins neither.
