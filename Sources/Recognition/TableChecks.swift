@@ -542,18 +542,18 @@ public enum TableChecks {
         // Unsure: a digit below the review threshold (an empty cell in a check is no doubt).
         let unsure = readings.map { $0.flag != .empty && !$0.digits.isEmpty && $0.confidence < reviewThreshold }
         // A check confirms a correction when it breaks with the cell as read (as a hypothesis had
-        // it, and as the readers did) and its other cells stand as read, at most one of them
-        // unsure; given `pinned`, also when its other corrected cells are pinned by checks of
-        // their own. A check that holds either way says nothing of the correction: a total of
-        // 119.1 or 119.2 over five days gives the same mean, 23.8.
+        // it, and as the readers did, unless the correction is back to the readers' own reading)
+        // and its other cells stand as read, at most one of them unsure; given `pinned`, also
+        // when its other corrected cells are pinned by checks of their own. A check that holds
+        // either way says nothing of the correction: a total of 119.1 or 119.2 over five days
+        // gives the same mean, 23.8.
         func number(_ reading: CellReading) -> TableNumber? {
             reading.flag == .empty || reading.digits.isEmpty ? nil : TableNumber(text: reading.value)
         }
         func breaksAsRead(_ index: Int, correction: Int) -> Bool {
-            [readings[correction], asRead?[correction]].compactMap { $0 }.allSatisfy { reading in
-                let read = number(reading)
-                return constraints[index].holds({ $0 == correction ? read : value($0) }, layout: layout) != true
-            }
+            var before = [number(readings[correction])]
+            if let original = asRead?[correction], number(original) != value(correction) { before.append(number(original)) }
+            return before.allSatisfy { read in constraints[index].holds({ $0 == correction ? read : value($0) }, layout: layout) != true }
         }
         func confirms(_ index: Int, correction: Int, pinned: [Bool]? = nil) -> Bool {
             guard breaksAsRead(index, correction: correction) else { return false }
@@ -563,7 +563,23 @@ public enum TableChecks {
             return others.filter { standsAsRead($0) && unsure[$0] }.count <= 1
         }
         func holds(_ index: Int) -> Bool { constraints[index].verifies && constraints[index].holds(value, layout: layout) == true }
-        let pinned = readings.indices.map { cell in isCorrected(cell) && byCell[cell].contains { holds($0) && confirms($0, correction: cell) } }
+        // A correction pins its cell only one digit away from a reader's own digits: the search
+        // tries a dozen values a cell, and the further they stray from what was read, the likelier
+        // one meets two checks by chance (508's 28.6 taken as 29.5, the network's 1-in-20 and
+        // 1-in-500 guesses, meeting a row's midrange with its misread min and a misread total).
+        func changesOneDigitAtMost(_ cell: Int) -> Bool {
+            let candidate = candidates[cell][choice[cell]], reading = readings[cell]
+            let own: [DigitReading]? = candidate.source == 0 ? reading.digits
+                : candidate.source == 1 ? reading.secondOpinion?.digits
+                : reading.recutOpinions.indices.contains(candidate.source - 2) ? reading.recutOpinions[candidate.source - 2].digits : nil
+            guard let read = own?.map(\.digit) else { return false }
+            var digits = candidate.value.compactMap(\.wholeNumberValue)
+            while digits.count < read.count { digits.insert(0, at: 0) }   // 8.5 from a reading of 07.5
+            return digits.count == read.count && zip(read, digits).filter { $0 != $1 }.count <= 1
+        }
+        let pinned = readings.indices.map { cell in
+            isCorrected(cell) && changesOneDigitAtMost(cell) && byCell[cell].contains { holds($0) && confirms($0, correction: cell) }
+        }
         var result = readings
         var corrected = 0
         for cell in readings.indices {

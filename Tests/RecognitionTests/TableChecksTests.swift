@@ -273,6 +273,22 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(confirmed.readings[total].flag, .ok)
     }
 
+    /// A correction two digits away from the reading is found and taken, but however many checks
+    /// it meets it is left for a person: among a dozen values a cell, one that far from what was
+    /// read meets two checks by chance too often (508's 28.6 taken as 29.5). One digit away it is
+    /// verified (`testAMisreadDigitIsCorrectedByTheTotalsAndVerified`).
+    func testACorrectionOfTwoDigitsIsNotVerified() {
+        var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        table.readings[3] = reading("38.9", probability: 0.6, alternatives: [1: 2, 2: 6])
+        let outcome = TableChecks.apply(readings: table.readings, positions: table.positions, layout: TableLayout(),
+                                        reviewThreshold: 0.9)
+        XCTAssertEqual(outcome.readings[3].value, "32.6")
+        XCTAssertEqual(outcome.readings[3].uncheckedValue, "38.9")
+        XCTAssertTrue(Set(outcome.readings[3].checksHeld).isSuperset(of: ["total", "midrange"]))
+        XCTAssertFalse(outcome.readings[3].verified)
+        XCTAssertEqual(outcome.readings[3].flag, .review)
+    }
+
     /// Two days' minima of one block misread (28.0 for 20.0, 13.2 for 18.2, the right digits runner-up):
     /// each is pinned by its own row's midrange, and the block's total holds with both: two unknowns
     /// under three equations, both verified. Without their rows' means, the total alone pins neither.
