@@ -105,7 +105,8 @@ public final class PipelineRunner {
     /// 0.6.10: a cell only a midrange or a mean verifies keeps its last digit's doubt
     /// (`checks.rounding_doubt`); a narrow majority against tenths does not set a column's decimals.
     /// 0.6.11: only a check that breaks with the cell as read confirms its correction, and only a
-    /// correction one digit from a reader's own digits is verified.
+    /// correction one digit from a reader's own digits is verified; its last digit is pinned only
+    /// by an exact check that confirms it.
     public static let software = "logbook 0.6.11 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"

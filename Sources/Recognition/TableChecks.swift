@@ -603,7 +603,13 @@ public enum TableChecks {
             reading.verified = holding.contains(where: untouched)
                 || (pinned[cell] && holding.filter { confirms($0, correction: cell, pinned: pinned) }.count >= minimumConfirmingChecks)
             reading.verifiedInRow = holding.contains { [.midrange, .sum].contains(constraints[$0].kind) && untouched($0) }
-            let pinsEveryDigit = isCorrected(cell) || holding.contains { [.total, .sum].contains(constraints[$0].kind) && untouched($0) }
+            // A correction is pinned to the digit only by an exact check that confirms it: one that
+            // only a mean and a midrange confirm (508's 29.1 taken as 29.9, to fit a misread total
+            // and mean) keeps its last digit's doubt like any cell.
+            let pinsEveryDigit = holding.contains { index in
+                [.total, .sum].contains(constraints[index].kind)
+                    && (isCorrected(cell) ? confirms(index, correction: cell, pinned: pinned) : untouched(index))
+            }
             let roundedOnly = !pinsEveryDigit && holding.contains { [.midrange, .mean].contains(constraints[$0].kind) }
             // Where the sheet has a total for the cell and it did not pin the cell (broken, or met
             // with other cells unsure or corrected), the stricter threshold; on a sheet without

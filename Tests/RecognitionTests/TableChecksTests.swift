@@ -289,6 +289,24 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(outcome.readings[3].flag, .review)
     }
 
+    /// A mean row's cell whose last digit is corrected (33.6 to 33.0) is confirmed by its block's
+    /// mean and its row's midrange, both holding only to rounding: verified, but its new last
+    /// digit, the network's runner-up, keeps its doubt. Only an exact check (a total, a sum) that
+    /// confirms a correction pins every digit.
+    func testACorrectionOnlyRoundedChecksConfirmKeepsItsLastDigitsDoubt() {
+        var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        let mean = table.positions.firstIndex { $0?.rowLabel == "Moy." && $0?.column == "D" }!
+        XCTAssertEqual(table.truth[mean], "33.0")
+        table.readings[mean] = reading("33.6", probability: 0.6, alternatives: [2: 0])
+        let layout = TableLayout(relations: [.init(.midrange, ["D", "E", "F"])], learnRelations: false)
+        let outcome = TableChecks.apply(readings: table.readings, positions: table.positions, layout: layout, reviewThreshold: 0.9)
+        XCTAssertEqual(outcome.readings[mean].value, "33.0")
+        XCTAssertEqual(Set(outcome.readings[mean].checksHeld), ["mean", "midrange"])
+        XCTAssertTrue(outcome.readings[mean].verified)
+        XCTAssertNotNil(outcome.readings[mean].roundingDoubtThreshold)
+        XCTAssertEqual(outcome.readings[mean].flag, .review)
+    }
+
     /// Two days' minima of one block misread (28.0 for 20.0, 13.2 for 18.2, the right digits runner-up):
     /// each is pinned by its own row's midrange, and the block's total holds with both: two unknowns
     /// under three equations, both verified. Without their rows' means, the total alone pins neither.
