@@ -422,15 +422,19 @@ public enum TableChecks {
         return result
     }
 
+    /// The other reader's or the recut's opinion `candidate` came from (nil: the reading's own digits).
+    static func opinion(of candidate: Candidate, in reading: CellReading) -> SecondOpinion? {
+        candidate.source == 1 ? reading.secondOpinion
+            : candidate.source >= 2 && candidate.source - 2 < reading.recutOpinions.count ? reading.recutOpinions[candidate.source - 2] : nil
+    }
+
     /// `reading` taking `candidate`'s value, with the digits (and point) of the opinion it came
     /// from, each digit at the probability of the alternative it became.
     static func taking(_ candidate: Candidate, in reading: CellReading) -> CellReading {
         var changed = reading
         changed.uncheckedValue = reading.value
         changed.value = candidate.value
-        let opinion = candidate.source == 1 ? reading.secondOpinion
-            : candidate.source >= 2 && candidate.source - 2 < reading.recutOpinions.count ? reading.recutOpinions[candidate.source - 2] : nil
-        if let opinion {
+        if let opinion = opinion(of: candidate, in: reading) {
             changed.digits = correctedDigits(opinion.digits, value: candidate.value)
             changed.separatorAfter = opinion.separatorAfter
             if changed.flag == .unreadable || changed.flag == .empty { changed.flag = .review }
@@ -568,10 +572,8 @@ public enum TableChecks {
         // one meets two checks by chance (508's 28.6 taken as 29.5, the network's 1-in-20 and
         // 1-in-500 guesses, meeting a row's midrange with its misread min and a misread total).
         func changesOneDigitAtMost(_ cell: Int) -> Bool {
-            let candidate = candidates[cell][choice[cell]], reading = readings[cell]
-            let own: [DigitReading]? = candidate.source == 0 ? reading.digits
-                : candidate.source == 1 ? reading.secondOpinion?.digits
-                : reading.recutOpinions.indices.contains(candidate.source - 2) ? reading.recutOpinions[candidate.source - 2].digits : nil
+            let candidate = candidates[cell][choice[cell]]
+            let own = candidate.source == 0 ? readings[cell].digits : opinion(of: candidate, in: readings[cell])?.digits
             guard let read = own?.map(\.digit) else { return false }
             var digits = candidate.value.compactMap(\.wholeNumberValue)
             while digits.count < read.count { digits.insert(0, at: 0) }   // 8.5 from a reading of 07.5
