@@ -106,7 +106,7 @@ public final class PipelineRunner {
     /// (`checks.rounding_doubt`); a narrow majority against tenths does not set a column's decimals.
     /// 0.6.11: only a check that breaks with the cell as read confirms its correction, and only a
     /// correction one digit from a reader's own digits is verified; its last digit is pinned only
-    /// by an exact check that confirms it.
+    /// by an exact check that confirms it; a mean row's last digit is held to `checks.rounding_doubt`.
     public static let software = "logbook 0.6.11 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"

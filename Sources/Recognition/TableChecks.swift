@@ -73,7 +73,7 @@ public struct TableLayout: Sendable, Equatable, Codable {
     public var rangeDeviations: Double? = 6
     /// A cell that only checks holding to rounding verify (a midrange, a mean) keeps its last
     /// digit's doubt (`CellReading.roundingDoubtThreshold`): where its column has a total that did
-    /// not pin it, it is flagged when that digit's probability is below this; on a sheet without
+    /// not pin it, and in a mean row, it is flagged when that digit's probability is below this; on a sheet without
     /// totals, below the review threshold. nil: such checks verify every digit. 0.96 is the least
     /// that leaves the held-out dev stations' unflagged cells 99.5% right (leave-one-station-out;
     /// 0.95 leaves 17.1 for 17.0 unflagged, its column's total broken, its row's midrange holding,
@@ -614,9 +614,10 @@ public enum TableChecks {
             }
             let roundedOnly = !pinsEveryDigit && holding.contains { [.midrange, .mean].contains(constraints[$0].kind) }
             // Where the sheet has a total for the cell and it did not pin the cell (broken, or met
-            // with other cells unsure or corrected), the stricter threshold; on a sheet without
+            // with other cells unsure or corrected), the stricter threshold, and so for a mean
+            // row's cell, which is in no total but only on sheets with them; on a sheet without
             // totals the review threshold, as if the last digit were unchecked.
-            let totalled = byCell[cell].contains { constraints[$0].kind == .total }
+            let totalled = byCell[cell].contains { [.total, .mean].contains(constraints[$0].kind) }
             reading.roundingDoubtThreshold = roundedOnly ? layout.roundingDoubtThreshold.map { totalled ? $0 : 0 } : nil
             reading.checksDoubted = doubted[cell].map { constraints[$0].kind.rawValue }
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }

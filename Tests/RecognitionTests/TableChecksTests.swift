@@ -307,6 +307,27 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(outcome.readings[mean].flag, .review)
     }
 
+    /// A mean row's cell is on a sheet with totals but in none: its mean and its row's midrange
+    /// hold to rounding only, so its last digit is held to `roundingDoubtThreshold` (0.96), as a
+    /// day's is where its column's total does not pin it, not merely to the review threshold.
+    func testAMeanRowsLastDigitIsHeldToTheRoundingDoubtThreshold() {
+        let table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        let mean = table.positions.firstIndex { $0?.rowLabel == "Moy." && $0?.column == "D" }!
+        let layout = TableLayout(relations: [.init(.midrange, ["D", "E", "F"])], learnRelations: false)
+        func checked(lastDigit probability: Float) -> CellReading {
+            var readings = table.readings
+            readings[mean] = reading("33.0", probability: probability)
+            return TableChecks.apply(readings: readings, positions: table.positions, layout: layout, reviewThreshold: 0.9)
+                .readings[mean]
+        }
+        let unsure = checked(lastDigit: 0.95)
+        XCTAssertTrue(unsure.verified)
+        XCTAssertEqual(Set(unsure.checksHeld), ["mean", "midrange"])
+        XCTAssertEqual(unsure.roundingDoubtThreshold, 0.96)
+        XCTAssertEqual(unsure.flag, .review)
+        XCTAssertEqual(checked(lastDigit: 0.97).flag, .ok)
+    }
+
     /// Two days' minima of one block misread (28.0 for 20.0, 13.2 for 18.2, the right digits runner-up):
     /// each is pinned by its own row's midrange, and the block's total holds with both: two unknowns
     /// under three equations, both verified. Without their rows' means, the total alone pins neither.
