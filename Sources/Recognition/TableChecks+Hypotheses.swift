@@ -109,7 +109,7 @@ extension TableChecks {
     /// those mending most first.
     static func writerConfusionHypotheses(readings: [CellReading], positions: [TablePosition?], constraints: [TableConstraint],
                                           layout: TableLayout) -> [SheetHypothesis] {
-        let numbers = readings.map { $0.flag == .empty || $0.digits.isEmpty ? nil : TableNumber(text: $0.value) }
+        let numbers = readings.map(number(of:))
         var mended: [String: (sheet: String, read: Int, written: Int, checks: Set<Int>)] = [:]
         for (index, constraint) in constraints.enumerated() where constraint.verifies && constraint.holds({ numbers[$0] }, layout: layout) == false {
             for cell in constraint.cells {
@@ -204,7 +204,7 @@ extension TableChecks {
                 total += recutOpinionCost
             }
         }
-        let numbers = readings.map { $0.flag == .empty || $0.digits.isEmpty ? nil : TableNumber(text: $0.value) }
+        let numbers = readings.map(number(of:))
         for constraint in constraints where constraint.holds({ numbers[$0] }, layout: layout) == false {
             total += brokenConstraintCost
         }

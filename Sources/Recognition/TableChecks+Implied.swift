@@ -75,10 +75,9 @@ extension TableChecks {
               (value < 0) == reading.value.hasPrefix("-") else { return nil }
         let decimals = reading.separatorAfter.map { reading.digits.count - $0 } ?? 0
         let text = String(format: "%.\(decimals)f", abs(value))
-        var digits = text.compactMap(\.wholeNumberValue)
         // Fewer digits than the reading: leading zeros, as the network's alternatives would give
         // them (8.5 for a reading of 07.5 changes its 7; 7.3 for 17.3 reads its 1 as 0).
-        while digits.count < reading.digits.count { digits.insert(0, at: 0) }
+        let digits = TableChecks.digits(of: text, paddedTo: reading.digits.count)
         guard digits.count == reading.digits.count,
               abs(Double(digits.reduce(0) { $0 * 10 + $1 }) / pow(10, Double(decimals)) - abs(value)) < 1e-3 * pow(10, -Double(decimals))
         else { return nil }

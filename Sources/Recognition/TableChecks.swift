@@ -422,6 +422,18 @@ public enum TableChecks {
         return result
     }
 
+    /// The number a reading stands for in the checks: nil for an empty cell and one without digits.
+    static func number(of reading: CellReading) -> TableNumber? {
+        reading.flag == .empty || reading.digits.isEmpty ? nil : TableNumber(text: reading.value)
+    }
+
+    /// `value`'s digits, with leading zeros up to `count` (8.5 against a reading of 07.5: 0, 8, 5).
+    static func digits(of value: String, paddedTo count: Int) -> [Int] {
+        var digits = value.compactMap(\.wholeNumberValue)
+        while digits.count < count { digits.insert(0, at: 0) }
+        return digits
+    }
+
     /// The other reader's or the recut's opinion `candidate` came from (nil: the reading's own digits).
     static func opinion(of candidate: Candidate, in reading: CellReading) -> SecondOpinion? {
         candidate.source == 1 ? reading.secondOpinion
@@ -484,7 +496,7 @@ public enum TableChecks {
     /// every cell where the two disagree the same way; one of the writer's digits misread everywhere.
     public static func apply(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                              reviewThreshold: Float, correct: Bool = true) -> Outcome {
-        let numbers = readings.map { $0.flag == .empty || $0.digits.isEmpty ? nil : TableNumber(text: $0.value) }
+        let numbers = readings.map(number(of:))
         let positions = labellingTotalRows(positions: positions, values: numbers, layout: layout)
         let outcome = checkAndCorrect(readings: readings, positions: positions, layout: layout,
                                       reviewThreshold: reviewThreshold, correct: correct)
@@ -551,12 +563,9 @@ public enum TableChecks {
         // when its other corrected cells are pinned by checks of their own. A check that holds
         // either way says nothing of the correction: a total of 119.1 or 119.2 over five days
         // gives the same mean, 23.8.
-        func number(_ reading: CellReading) -> TableNumber? {
-            reading.flag == .empty || reading.digits.isEmpty ? nil : TableNumber(text: reading.value)
-        }
         func breaksAsRead(_ index: Int, correction: Int) -> Bool {
-            var before = [number(readings[correction])]
-            if let original = asRead?[correction], number(original) != value(correction) { before.append(number(original)) }
+            var before = [number(of: readings[correction])]
+            if let original = asRead?[correction], number(of: original) != value(correction) { before.append(number(of: original)) }
             return before.allSatisfy { read in constraints[index].holds({ $0 == correction ? read : value($0) }, layout: layout) != true }
         }
         func confirms(_ index: Int, correction: Int, pinned: [Bool]? = nil) -> Bool {
@@ -575,8 +584,7 @@ public enum TableChecks {
             let candidate = candidates[cell][choice[cell]]
             let own = candidate.source == 0 ? readings[cell].digits : opinion(of: candidate, in: readings[cell])?.digits
             guard let read = own?.map(\.digit) else { return false }
-            var digits = candidate.value.compactMap(\.wholeNumberValue)
-            while digits.count < read.count { digits.insert(0, at: 0) }   // 8.5 from a reading of 07.5
+            let digits = Self.digits(of: candidate.value, paddedTo: read.count)
             return digits.count == read.count && zip(read, digits).filter { $0 != $1 }.count <= 1
         }
         let pinned = readings.indices.map { cell in
