@@ -153,6 +153,40 @@ extension GrayImage {
         return GrayImage(width: w, height: h, pixels: out)
     }
 
+    /// Hysteresis: this image's ink (0) plus every ink pixel of `weak` 8-connected to it through
+    /// `weak`'s ink. Both images 0 = ink, 1 = paper, of one size. A pencil stroke fades along its
+    /// length (a 2's hook, a 6's loop): a threshold strict enough to keep the paper clean cuts it
+    /// into pieces, and one lax enough to keep it whole fills the paper with specks; growing the
+    /// sure ink through the lax one keeps the stroke and leaves the specks that touch no stroke.
+    public func grown(within weak: GrayImage) -> GrayImage {
+        precondition(weak.width == width && weak.height == height, "grown(within:): sizes differ")
+        let w = width, h = height
+        var out = pixels
+        var stack = [Int32]()
+        out.withUnsafeMutableBufferPointer { o in
+            weak.pixels.withUnsafeBufferPointer { faint in
+                for start in 0..<(w * h) where o[start] == 0 {
+                    stack.append(Int32(start))
+                    while let last = stack.popLast() {
+                        let i = Int(last), x = i % w, y = i / w
+                        for dy in -1...1 {
+                            let ny = y + dy
+                            guard ny >= 0 && ny < h else { continue }
+                            for dx in -1...1 {
+                                let nx = x + dx
+                                guard nx >= 0 && nx < w else { continue }
+                                let n = ny * w + nx
+                                // Taken: marked ink now, so each pixel enters the stack once.
+                                if o[n] != 0 && faint[n] == 0 { o[n] = 0; stack.append(Int32(n)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return GrayImage(width: w, height: h, pixels: out)
+    }
+
     /// Counts of pixels per grey level, `bins` equal bins over 0...1 (values outside are clamped).
     func greyHistogram(bins: Int) -> [Int] {
         var histogram = [Int](repeating: 0, count: bins)

@@ -152,6 +152,57 @@ final class BinarizationTests: XCTestCase {
         XCTAssertEqual(image.binarizedSauvola(window: 15, k: 0.3).pixels.filter { $0 == 0 }.count, 0)
     }
 
+    // MARK: Hysteresis (faint pencil strokes)
+
+    func testGrowingKeepsFaintInkTouchingSureInkAndDropsLoneSpecks() {
+        // Sure ink: one pixel at (1, 1). Faint ink: a chain from it to (4, 1) then diagonally to
+        // (5, 2), and a lone speck at (8, 4) that touches nothing sure.
+        let width = 10, height = 6
+        func image(_ inked: [(Int, Int)]) -> GrayImage {
+            var pixels = [Float](repeating: 1, count: width * height)
+            for (x, y) in inked { pixels[y * width + x] = 0 }
+            return GrayImage(width: width, height: height, pixels: pixels)
+        }
+        let sure = image([(1, 1)])
+        let faint = image([(1, 1), (2, 1), (3, 1), (4, 1), (5, 2), (8, 4)])
+        let grown = sure.grown(within: faint)
+        let inked = Set(grown.pixels.indices.filter { grown.pixels[$0] == 0 }.map { [$0 % width, $0 / width] })
+        XCTAssertEqual(inked, [[1, 1], [2, 1], [3, 1], [4, 1], [5, 2]])
+        // Sure ink the faint image lacks stays ink; nothing grows from paper.
+        XCTAssertEqual(image([(7, 0)]).grown(within: faint).pixels.filter { $0 == 0 }.count, 1)
+        // Sure ink beside the lone speck takes it in.
+        XCTAssertEqual(image([(7, 3)]).grown(within: faint).pixels.filter { $0 == 0 }.count, 2)
+        XCTAssertEqual(image([]).grown(within: faint).pixels.filter { $0 == 0 }.count, 0)
+    }
+
+    func testHysteresisKeepsAFadingStrokeWholeWithoutThePapersSpecks() {
+        // Flattened paper (1.0 +- 0.02) with a stroke whose darkness fades from 0.55 to 0.93 along
+        // its length (a pencil 2's hook), and scattered single pixels at 0.93 (paper texture).
+        let width = 120, height = 60
+        var noise = PageNoise(state: 17)
+        var pixels = (0..<(width * height)).map { _ in 1 + noise.uniform(0.02) }
+        var stroke: [Int] = []
+        for x in 20..<100 {
+            let level = 0.55 + 0.38 * Float(x - 20) / 79
+            for y in 28..<31 { pixels[y * width + x] = level; stroke.append(y * width + x) }
+        }
+        var specks: [Int] = []
+        for i in stride(from: 5 * width + 7, to: 20 * width, by: 97) { pixels[i] = 0.93; specks.append(i) }
+        let page = GrayImage(width: width, height: height, pixels: pixels)
+        let window = 31
+        let strict = page.binarizedSauvola(window: window, k: 0.12)
+        let lax = page.binarizedSauvola(window: window, k: 0.01)
+        let grown = strict.grown(within: lax)
+        func inked(_ image: GrayImage, _ indices: [Int]) -> Int { indices.filter { image.pixels[$0] == 0 }.count }
+        // The strict threshold loses the stroke's faint end, the lax one keeps it and the specks.
+        XCTAssertLessThan(inked(strict, stroke), stroke.count * 9 / 10)
+        XCTAssertEqual(inked(lax, stroke), stroke.count)
+        XCTAssertGreaterThan(inked(lax, specks), specks.count / 2)
+        // Grown from the strict ink: the whole stroke, none of the specks.
+        XCTAssertEqual(inked(grown, stroke), stroke.count)
+        XCTAssertEqual(inked(grown, specks), 0)
+    }
+
     // MARK: Background flattening
 
     /// A photographed page: paper 0.9 and ink 0.1 (reflectances) under light that falls off from
