@@ -6,14 +6,22 @@ import Imaging
 // degree of level), then the paper background is flattened (shadows, folds, uneven light) and a
 // threshold applied: Sauvola (local, default) or Otsu (global). Output: `binary.tif` (1 bit,
 // CCITT G4: exact, small, and faster to write than a PNG of a large page) and the skew that was
-// removed (needed to map cell boxes back onto the scan).
+// removed (needed to map cell boxes back onto the scan). With `faint_k`, also `digit-ink.tif`: the
+// same ink plus the fainter strokes touching it, which the digits are cut from.
 
 public struct BinarizedPage: Sendable {
     /// 0 = ink, 1 = paper, same size as the scan.
     public var image: GrayImage
+    /// The ink digits are cut from where `binarize.faint_k` keeps more than `image` (faint pencil
+    /// strokes); nil: `image` itself. Rules and the layout are found on `image` either way: the
+    /// laxer ink would make rules of a fold's shadow.
+    public var digitInk: GrayImage? = nil
     /// Degrees measured and removed (counter-clockwise positive, as `GrayImage.rotated`); 0 when
     /// below `min_skew` or when deskewing is off.
     public var skew: Double
+
+    /// What digits are cut from: `digitInk`, or `image` where there is none.
+    public var digitImage: GrayImage { digitInk ?? image }
 }
 
 public enum BinarizeStage {
@@ -34,10 +42,16 @@ public enum BinarizeStage {
         case .sauvola: binary = gray.binarizedSauvola(window: p.window(width: gray.width, height: gray.height), k: Float(p.k))
         case .otsu: binary = gray.binarizedOtsu()
         }
-        return BinarizedPage(image: binary, skew: skew)
+        var result = BinarizedPage(image: binary, skew: skew)
+        if p.faintK > 0 {
+            let faint = gray.binarizedSauvola(window: p.window(width: gray.width, height: gray.height), k: Float(p.faintK))
+            result.digitInk = binary.grown(within: faint)
+        }
+        return result
     }
 
     static let outputName = "binary.tif"
+    static let digitInkName = "digit-ink.tif"
 
     /// Binarizes a decoded page and writes `pages/<id>/binary.tif` atomically; returns the record.
     static func run(page: GrayImage, record: PageRecord, parameters: BinarizeParameters, fingerprint: String,
@@ -48,18 +62,30 @@ public enum BinarizeStage {
         try folder.makeFolder(for: relative)
         // Atomic: Imaging writes a temporary file and renames it.
         try writeTIFF(result.image, to: folder.path(relative), compression: .ccittG4, bilevelThreshold: 0.5)
+        var outputs = [relative: try SHA256.hex(fileAt: folder.path(relative))]
+        if let ink = result.digitInk {
+            let inkRelative = folder.pageFile(record.id, digitInkName)
+            try writeTIFF(ink, to: folder.path(inkRelative), compression: .ccittG4, bilevelThreshold: 0.5)
+            outputs[inkRelative] = try SHA256.hex(fileAt: folder.path(inkRelative))
+        }
         let stage = StageRecord(status: .done, inputs: IngestStage.binarizeInputs(record), parameters: fingerprint,
-                                outputs: [relative: try SHA256.hex(fileAt: folder.path(relative))],
+                                outputs: outputs,
                                 seconds: Clock.seconds(since: start), finished: Clock.now(), error: nil,
                                 info: ["skew": "\(result.skew)"])
         return (result, stage)
     }
 
-    /// The binary page of a run (and its skew from the record).
+    /// The binary page of a run (and its skew from the record), with its digit ink where the
+    /// stage wrote one.
     static func load(record: PageRecord, folder: RunFolder) throws -> BinarizedPage {
         let path = folder.path(folder.pageFile(record.id, outputName))
         let image = try loadGrayImage(at: path)
         let skew = Double(record.record(.binarize)?.info?["skew"] ?? "0") ?? 0
-        return BinarizedPage(image: image, skew: skew)
+        var page = BinarizedPage(image: image, skew: skew)
+        let inkRelative = folder.pageFile(record.id, digitInkName)
+        if record.record(.binarize)?.outputs[inkRelative] != nil {
+            page.digitInk = try loadGrayImage(at: folder.path(inkRelative))
+        }
+        return page
     }
 }

@@ -101,10 +101,14 @@ public struct BinarizeParameters: Codable, Equatable, Sendable {
     public var window = 0
     /// Sauvola's k: larger keeps less faint ink.
     public var k = 0.12
+    /// Digits are cut from fainter ink than the rules are found on: the page's ink plus the pixels
+    /// that Sauvola with this smaller k takes for ink where they touch it (`GrayImage.grown(within:)`:
+    /// pencil strokes that fade along their length); 0: off, digits cut from the page's ink.
+    public var faintK = 0.0
 
     enum CodingKeys: String, CodingKey {
         case deskew, maxSkew = "max_skew", minSkew = "min_skew", flatten, flattenRadius = "flatten_radius"
-        case method, window, k
+        case method, window, k, faintK = "faint_k"
     }
 
     func flattenRadius(width: Int, height: Int) -> Int {
@@ -332,6 +336,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         if !(0...45).contains(binarize.maxSkew) { return "binarize.max_skew must be 0...45" }
         if binarize.flattenRadius < 0 || binarize.window < 0 { return "binarize.flatten_radius and window must be 0 (auto) or positive" }
         if !(binarize.k > 0 && binarize.k < 1) { return "binarize.k must be in (0, 1)" }
+        if !(binarize.faintK >= 0 && binarize.faintK < binarize.k) { return "binarize.faint_k must be 0 (off) or at least 0 and below binarize.k" }
         if !(0.05...1).contains(segment.minRuleLength) { return "segment.min_rule_length must be 0.05...1" }
         if !(0.05...1).contains(segment.minRuleCoverage) { return "segment.min_rule_coverage must be 0.05...1" }
         if !(0...20).contains(segment.cellInset) { return "segment.cell_inset must be 0...20" }

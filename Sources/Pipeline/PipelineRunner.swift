@@ -107,7 +107,9 @@ public final class PipelineRunner {
     /// 0.6.11: only a check that breaks with the cell as read confirms its correction, and only a
     /// correction one digit from a reader's own digits is verified; its last digit is pinned only
     /// by an exact check that confirms it; a mean row's last digit is held to `checks.rounding_doubt`.
-    public static let software = "logbook 0.6.11 (pipeline manifest format 1)"
+    /// 0.6.12: `binarize.faint_k` cuts digits from fainter ink than the grid is found on (pencil
+    /// photographs); at most 12 whole-sheet hypotheses are tried a sheet.
+    public static let software = "logbook 0.6.12 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 
@@ -634,7 +636,7 @@ public final class PipelineRunner {
         }
         guard !items.isEmpty else { return }
         let start = Clock.tick
-        let binaries: [GrayImage?] = sequence == nil ? [] : items.map { try? BinarizeStage.load(record: group[$0.index].record, folder: folder).image }
+        let binaries: [GrayImage?] = sequence == nil ? [] : items.map { try? BinarizeStage.load(record: group[$0.index].record, folder: folder).digitImage }
         var readings: [PageReadings]? = try? ClassifyStage.classify(items.map { ($0.page, $0.digits) }, reader: reader, table: config.table, checks: config.checks,
                                                                     sequence: sequence, sequenceOnly: config.reader == "sequence", binaries: binaries)
         let totalDigits = max(1, items.reduce(0) { $0 + $1.digits.count })
@@ -644,7 +646,7 @@ public final class PipelineRunner {
             readings = []
             for item in items {
                 do {
-                    let binary: [GrayImage?] = sequence == nil ? [] : [try BinarizeStage.load(record: group[item.index].record, folder: folder).image]
+                    let binary: [GrayImage?] = sequence == nil ? [] : [try BinarizeStage.load(record: group[item.index].record, folder: folder).digitImage]
                     readings!.append(try ClassifyStage.classify([(item.page, item.digits)], reader: reader, table: config.table, checks: config.checks,
                                                                 sequence: sequence, sequenceOnly: config.reader == "sequence", binaries: binary)[0])
                 } catch {

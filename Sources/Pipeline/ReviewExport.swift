@@ -75,7 +75,7 @@ public enum ReviewExport {
                 guard let record = manifest.page(id: pageID) else {
                     throw PipelineError(path: transcription.path, problem: "page \(pageID) is not in the manifest")
                 }
-                pageImages[pageID] = (try BinarizeStage.load(record: record, folder: folder).image,
+                pageImages[pageID] = (try BinarizeStage.load(record: record, folder: folder).digitImage,
                                       try SegmentStage.load(record: record, folder: folder))
             }
             let (binary, segmented) = pageImages[pageID]!

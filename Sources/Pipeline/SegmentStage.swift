@@ -117,8 +117,24 @@ public enum SegmentStage {
         let layout = TableLayout.decide(grid: grid, cuts: cuts.map { $0! }, parameters: p, table: table)
 
         var cells: [SegmentedCell] = []
-        for (index, cell) in grid.cells.enumerated() where cell.row >= layout.headerRows
-            && !layout.thinRows.contains(cell.row) && layout.columnKinds[cell.column] == .numeric {
+        // The layout is decided on the page's own binarization; where the page has fainter digit
+        // ink, the cells read are cut again from it.
+        let kept = grid.cells.indices.filter { index in
+            let cell = grid.cells[index]
+            return cell.row >= layout.headerRows && !layout.thinRows.contains(cell.row) && layout.columnKinds[cell.column] == .numeric
+        }
+        if let ink = page.digitInk {
+            cuts.withUnsafeMutableBufferPointer { cutSlots in
+                Threads.forEachChunk(kept.count, minimumPerChunk: 8) { range in
+                    for k in range {
+                        let index = kept[k]
+                        cutSlots[index] = cutPadded(grid.cellImage(grid.cells[index], from: ink, inset: p.cellInset), padding: p.cellPadding)
+                    }
+                }
+            }
+        }
+        for index in kept {
+            let cell = grid.cells[index]
             let cut = cuts[index]!
             let corners = [cell.topLeft, cell.topRight, cell.bottomRight, cell.bottomLeft]
             cells.append(SegmentedCell(
