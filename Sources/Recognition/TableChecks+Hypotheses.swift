@@ -14,6 +14,10 @@ extension TableChecks {
     /// The prior cost, in nats, of a writer-confusion hypothesis: as much as a broken check, so it
     /// must mend more than one check's worth of the sheet.
     public static let writerConfusionPrior = brokenConstraintCost
+    /// Hypotheses tried per sheet, the strongest first. Each costs a search of the whole sheet
+    /// again; a sheet read badly enough offers dozens (64 on a photographed sheet read 60% right,
+    /// five minutes of checks), none of which the development sheets needed past their fifth.
+    public static let maximumHypothesesPerSheet = 12
 
     /// Something a sheet's writer may do to the readers that the correction search, which moves
     /// one cell or one small check's cells at a time, cannot find.
@@ -41,8 +45,7 @@ extension TableChecks {
     /// probabilities in the output, whatever a hypothesis assumed.
     static func testingSheetHypotheses(readings: [CellReading], positions: [TablePosition?], layout: TableLayout,
                                        reviewThreshold: Float, checked: Outcome) -> Outcome {
-        let hypotheses = secondReaderHypotheses(readings: readings, positions: positions)
-            + writerConfusionHypotheses(readings: readings, positions: positions, constraints: checked.constraints, layout: layout)
+        let hypotheses = sheetHypotheses(readings: readings, positions: positions, constraints: checked.constraints, layout: layout)
         guard !hypotheses.isEmpty else { return checked }
         func prior(_ kept: [SheetHypothesis]) -> Double {
             Double(kept.filter { if case .writerConfusion = $0 { return true } else { return false } }.count) * writerConfusionPrior
@@ -84,6 +87,24 @@ extension TableChecks {
         // The cells changed are the sheet's writer's confusions too: their digit is doubted elsewhere.
         doubtWriterConfusions(&best.readings, positions: positions, reviewThreshold: reviewThreshold)
         return best
+    }
+
+    /// The hypotheses `testingSheetHypotheses` tries, in order: the second-reader groups, then the
+    /// writer confusions, each the largest first, at most `maximumHypothesesPerSheet` a sheet.
+    static func sheetHypotheses(readings: [CellReading], positions: [TablePosition?], constraints: [TableConstraint],
+                                layout: TableLayout) -> [SheetHypothesis] {
+        var triedPerSheet: [String: Int] = [:]
+        return (secondReaderHypotheses(readings: readings, positions: positions)
+            + writerConfusionHypotheses(readings: readings, positions: positions, constraints: constraints, layout: layout))
+            .filter { hypothesis in
+                let sheet: String
+                switch hypothesis {
+                case .secondReader(let cells): sheet = cells.first.flatMap { positions[$0]?.sheet } ?? ""
+                case .writerConfusion(let name, _, _): sheet = name
+                }
+                triedPerSheet[sheet, default: 0] += 1
+                return triedPerSheet[sheet]! <= maximumHypothesesPerSheet
+            }
     }
 
     /// Groups of at least `minimumSharedDisagreements` cells of a sheet where the leading reading

@@ -677,6 +677,38 @@ final class TableChecksSearchTests: XCTestCase {
         XCTAssertEqual(sevens.outcome.readings[1].otherReading, "21.3")
     }
 
+    /// A sheet read badly enough offers a hypothesis for every digit pair the two readers swap;
+    /// each is a search of the whole sheet, so at most `maximumHypothesesPerSheet` a sheet are
+    /// tried, the largest groups first, and another sheet keeps its own.
+    func testSheetHypothesesAreCappedPerSheetLargestFirst() {
+        let layout = TableLayout(relations: [], learnRelations: false)
+        var readings: [CellReading] = [], positions: [TablePosition?] = []
+        func disagree(_ read: String, _ other: String, sheet: String) {
+            var cell = sure(read)
+            cell.readersDisagree = true
+            cell.secondOpinion = SecondOpinion(value: other, confidence: 0.6, digits: sure(other).digits, separatorAfter: 2)
+            readings.append(cell)
+            positions.append(TablePosition(sheet: sheet, row: readings.count, rowLabel: "\(readings.count)", column: "D"))
+        }
+        // Sheet "a": 15 swapped pairs (a read where b was), pair k in k + 2 cells so the groups
+        // rank by size; sheet "b": two cells of one pair.
+        let pairs = (0..<15).map { k in (k % 9 + 1, (k / 9 + k % 9 + 2) % 10) }
+        for (k, (a, b)) in pairs.enumerated() {
+            for _ in 0..<(k + 2) { disagree("2\(a).5", "2\(b).5", sheet: "a") }
+        }
+        disagree("31.4", "37.4", sheet: "b")
+        disagree("33.4", "33.7", sheet: "b")
+        disagree("30.4", "30.7", sheet: "b")
+        let hypotheses = TableChecks.sheetHypotheses(readings: readings, positions: positions, constraints: [], layout: layout)
+        let sizes = hypotheses.map { hypothesis -> (String, Int) in
+            guard case .secondReader(let cells) = hypothesis else { return ("?", 0) }
+            return (positions[cells[0]]!.sheet, cells.count)
+        }
+        XCTAssertEqual(TableChecks.maximumHypothesesPerSheet, 12)
+        XCTAssertEqual(sizes.filter { $0.0 == "a" }.map(\.1), Array((5...16).reversed()), "sheet a: its 12 largest groups, largest first")
+        XCTAssertEqual(sizes.filter { $0.0 == "b" }.map(\.1), [2], "sheet b keeps its own")
+    }
+
     /// A writer whose 4s both readers read as a sure 9 (4 the runner-up at 0.003), in two mins and
     /// a max of three (max, min, mean) rows, and in a pressure no check covers. Row by row, the
     /// mean's own runner-up (0.0034) fits the misread cell and is a shade likelier, so the search
