@@ -176,22 +176,35 @@ public struct TableConstraint: Sendable, Equatable, CustomStringConvertible {
             : abs(a + b - c) <= layout.relationTolerance * unit
     }
 
+    /// 10^-d for d decimals, as `pow` gives it (the checks ask hundreds of thousands of times).
+    static let units = (0...24).map { pow(10, -Double($0)) }
+    static func unit(decimals: Int) -> Double { decimals < units.count ? units[decimals] : pow(10, -Double(decimals)) }
+
     /// Whether the values satisfy it; nil when a value is missing.
     public func holds(_ value: (Int) -> TableNumber?, layout: TableLayout) -> Bool? {
-        var values: [Double] = []
+        // The search asks this hundreds of thousands of times: no array is built. A total sums
+        // its data rows in order, the last cell being the total.
+        var first = 0.0, second = 0.0, third = 0.0, sum = 0.0, lastValue = 0.0
         var decimals = 0
-        for cell in cells {
+        let last = cells.count - 1
+        for (k, cell) in cells.enumerated() {
             guard let number = value(cell) else { return nil }
-            values.append(number.value)
             decimals = max(decimals, number.decimals)
+            switch k {
+            case 0: first = number.value
+            case 1: second = number.value
+            case 2: third = number.value
+            default: break
+            }
+            if k < last { sum += number.value } else { lastValue = number.value }
         }
-        let unit = pow(10, -Double(decimals))
+        let unit = Self.unit(decimals: decimals)
         switch kind {
-        case .total: return abs(values.dropLast().reduce(0, +) - values.last!) <= layout.totalTolerance * unit
-        case .mean: return abs(values[0] / Double(count) - values[1]) <= layout.meanTolerance * unit
-        case .atLeast: return values[0] >= values[1]
-        case .midrange, .sum: return Self.relationHolds(kind, values[0], values[1], values[2], unit: unit, layout: layout)
-        case .range: return bounds?.contains(values[0]) ?? true
+        case .total: return abs(sum - lastValue) <= layout.totalTolerance * unit
+        case .mean: return abs(first / Double(count) - second) <= layout.meanTolerance * unit
+        case .atLeast: return first >= second
+        case .midrange, .sum: return Self.relationHolds(kind, first, second, third, unit: unit, layout: layout)
+        case .range: return bounds?.contains(first) ?? true
         }
     }
 }
