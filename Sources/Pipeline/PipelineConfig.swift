@@ -336,7 +336,7 @@ public struct PipelineConfig: Codable, Equatable, Sendable {
         if !(0...45).contains(binarize.maxSkew) { return "binarize.max_skew must be 0...45" }
         if binarize.flattenRadius < 0 || binarize.window < 0 { return "binarize.flatten_radius and window must be 0 (auto) or positive" }
         if !(binarize.k > 0 && binarize.k < 1) { return "binarize.k must be in (0, 1)" }
-        if !(binarize.faintK >= 0 && binarize.faintK < binarize.k) { return "binarize.faint_k must be 0 (off) or at least 0 and below binarize.k" }
+        if !(binarize.faintK >= 0 && binarize.faintK < binarize.k) { return "binarize.faint_k must be 0 (off) or between 0 and binarize.k" }
         if !(0.05...1).contains(segment.minRuleLength) { return "segment.min_rule_length must be 0.05...1" }
         if !(0.05...1).contains(segment.minRuleCoverage) { return "segment.min_rule_coverage must be 0.05...1" }
         if !(0...20).contains(segment.cellInset) { return "segment.cell_inset must be 0...20" }

@@ -113,7 +113,7 @@ final class PipelineConfigTests: XCTestCase {
         XCTAssertTrue(problem("binarize:\n  windw: 3\n").contains("bad.yaml: unknown key 'binarize.windw'"), problem("binarize:\n  windw: 3\n"))
         XCTAssertTrue(problem("segmnt: {}\n").contains("unknown key 'segmnt'"))
         XCTAssertTrue(problem("binarize:\n  k: 2\n").contains("binarize.k must be in (0, 1)"))
-        XCTAssertTrue(problem("binarize:\n  faint_k: 0.12\n").contains("binarize.faint_k must be 0 (off) or at least 0 and below binarize.k"))
+        XCTAssertTrue(problem("binarize:\n  faint_k: 0.12\n").contains("binarize.faint_k must be 0 (off) or between 0 and binarize.k"))
         XCTAssertTrue(problem("binarize:\n  faint_k: -0.01\n").contains("binarize.faint_k"))
         XCTAssertTrue(problem("binarize:\n  method: magic\n").contains("bad.yaml"))
         XCTAssertTrue(problem("checks:\n  rounding_doubt: 1.5\n").contains("checks.rounding_doubt must be 0...1"))
