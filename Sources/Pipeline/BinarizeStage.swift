@@ -38,15 +38,13 @@ public enum BinarizeStage {
         }
         if p.flatten { gray = gray.flattenedBackground(radius: p.flattenRadius(width: gray.width, height: gray.height)) }
         let binary: GrayImage
+        let window = p.window(width: gray.width, height: gray.height)
         switch p.method {
-        case .sauvola: binary = gray.binarizedSauvola(window: p.window(width: gray.width, height: gray.height), k: Float(p.k))
+        case .sauvola: binary = gray.binarizedSauvola(window: window, k: Float(p.k))
         case .otsu: binary = gray.binarizedOtsu()
         }
         var result = BinarizedPage(image: binary, skew: skew)
-        if p.faintK > 0 {
-            let faint = gray.binarizedSauvola(window: p.window(width: gray.width, height: gray.height), k: Float(p.faintK))
-            result.digitInk = binary.grown(within: faint)
-        }
+        if p.faintK > 0 { result.digitInk = binary.grown(within: gray.binarizedSauvola(window: window, k: Float(p.faintK))) }
         return result
     }
 

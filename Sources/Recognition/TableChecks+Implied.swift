@@ -34,7 +34,7 @@ extension TableChecks {
             let numbers = constraint.cells.map(values)
             guard numbers.allSatisfy({ $0 != nil }) else { continue }
             let v = numbers.map { $0!.value }
-            let unit = pow(10, -Double(numbers.map { $0!.decimals }.max() ?? 0))
+            let unit = TableConstraint.unit(decimals: numbers.map { $0!.decimals }.max() ?? 0)
             for (k, cell) in constraint.cells.enumerated() {
                 var implied: [Double] = []
                 switch constraint.kind {

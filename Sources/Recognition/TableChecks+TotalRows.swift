@@ -75,7 +75,7 @@ extension TableChecks {
             let numbers = block.compactMap { grid[$0]?[column]?.value }
             return numbers.count == block.count ? numbers.reduce(0, +) : nil
         }
-        func unit(_ numbers: [TableNumber]) -> Double { pow(10, -Double(numbers.map(\.decimals).max() ?? 0)) }
+        func unit(_ numbers: [TableNumber]) -> Double { TableConstraint.unit(decimals: numbers.map(\.decimals).max() ?? 0) }
 
         // Totals, each closing the data rows since the previous one; with `means`, the row right
         // after each total is its mean row and belongs to no block.

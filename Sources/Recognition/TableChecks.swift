@@ -352,7 +352,7 @@ public enum TableChecks {
         }
         // A value's last decimal, as `TableConstraint.holds` computes it.
         let maxDecimals = table.joined().compactMap { $0?.read.decimals }.max() ?? 0
-        let units = (0...maxDecimals).map { pow(10, -Double($0)) }
+        let units = (0...maxDecimals).map { TableConstraint.unit(decimals: $0) }
         var learnt: [TableLayout.Relation] = []
         for (ci, c) in names.enumerated() {
             for (ai, a) in names.enumerated() where a != c {
