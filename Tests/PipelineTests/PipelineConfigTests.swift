@@ -20,6 +20,13 @@ final class PipelineConfigTests: XCTestCase {
         XCTAssertEqual(dated.table.dateColumns, [0])
         XCTAssertEqual(dated.table.hint(column: 0)?.name, "Day")
         XCTAssertEqual(try SEFOptions(parameters: dated.sef, path: "noaa-dated.yaml").dateColumns, [.day: "Day"])
+        // The INERA sheets' file: pencil ink, the columns between the two date columns, the
+        // temperature block's relations.
+        let inera = try PipelineConfig.load(path: PipelineFixtures.repositoryRoot.appendingPathComponent("pipelines/inera-climate-sheet.yaml").path)
+        XCTAssertEqual(inera.binarize.faintK, 0.01)
+        XCTAssertEqual(inera.table.numericColumns, .value(Array(2...25)))
+        XCTAssertEqual(inera.table.hint(column: 6), ColumnHint(column: 6, name: "Ampl", decimals: 1))
+        XCTAssertEqual(inera.checks.relations.count, 2)
     }
 
     func testSEFSectionMapsColumnsToVariables() throws {
