@@ -19,9 +19,6 @@ public struct BinarizedPage: Sendable {
     /// Degrees measured and removed (counter-clockwise positive, as `GrayImage.rotated`); 0 when
     /// below `min_skew` or when deskewing is off.
     public var skew: Double
-
-    /// What digits are cut from: `digitInk`, or `image` where there is none.
-    public var digitImage: GrayImage { digitInk ?? image }
 }
 
 public enum BinarizeStage {
@@ -80,10 +77,20 @@ public enum BinarizeStage {
         let image = try loadGrayImage(at: path)
         let skew = Double(record.record(.binarize)?.info?["skew"] ?? "0") ?? 0
         var page = BinarizedPage(image: image, skew: skew)
-        let inkRelative = folder.pageFile(record.id, digitInkName)
-        if record.record(.binarize)?.outputs[inkRelative] != nil {
-            page.digitInk = try loadGrayImage(at: folder.path(inkRelative))
-        }
+        if let ink = digitInkFile(record: record, folder: folder) { page.digitInk = try loadGrayImage(at: folder.path(ink)) }
         return page
+    }
+
+    /// The image a run's digits were cut from (its digit ink where the stage wrote one, else the
+    /// binary page), decoding only that one: what exports, review crops and the sequence reader read.
+    static func loadDigitImage(record: PageRecord, folder: RunFolder) throws -> GrayImage {
+        let relative = digitInkFile(record: record, folder: folder) ?? folder.pageFile(record.id, outputName)
+        return try loadGrayImage(at: folder.path(relative))
+    }
+
+    /// `digit-ink.tif`'s path in the run, when the page's binarize record lists it.
+    static func digitInkFile(record: PageRecord, folder: RunFolder) -> String? {
+        let relative = folder.pageFile(record.id, digitInkName)
+        return record.record(.binarize)?.outputs[relative] != nil ? relative : nil
     }
 }

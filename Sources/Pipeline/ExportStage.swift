@@ -67,7 +67,7 @@ public enum ExportStage {
             let doubtful = readings.cells.filter { $0.flag == .review || $0.flag == .unreadable }
             guard !doubtful.isEmpty else { continue }
             let segmented = try SegmentStage.load(record: page, folder: folder)
-            let binary = try BinarizeStage.load(record: page, folder: folder).digitImage
+            let binary = try BinarizeStage.loadDigitImage(record: page, folder: folder)
             let normalized = try NormalizeStage.load(record: page, folder: folder)
             // Where each cell's digits start in normalized.bin.
             var offsets: [String: Int] = [:]

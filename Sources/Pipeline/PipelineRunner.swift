@@ -636,7 +636,7 @@ public final class PipelineRunner {
         }
         guard !items.isEmpty else { return }
         let start = Clock.tick
-        let binaries: [GrayImage?] = sequence == nil ? [] : items.map { try? BinarizeStage.load(record: group[$0.index].record, folder: folder).digitImage }
+        let binaries: [GrayImage?] = sequence == nil ? [] : items.map { try? BinarizeStage.loadDigitImage(record: group[$0.index].record, folder: folder) }
         var readings: [PageReadings]? = try? ClassifyStage.classify(items.map { ($0.page, $0.digits) }, reader: reader, table: config.table, checks: config.checks,
                                                                     sequence: sequence, sequenceOnly: config.reader == "sequence", binaries: binaries)
         let totalDigits = max(1, items.reduce(0) { $0 + $1.digits.count })
@@ -646,7 +646,7 @@ public final class PipelineRunner {
             readings = []
             for item in items {
                 do {
-                    let binary: [GrayImage?] = sequence == nil ? [] : [try BinarizeStage.load(record: group[item.index].record, folder: folder).digitImage]
+                    let binary: [GrayImage?] = sequence == nil ? [] : [try BinarizeStage.loadDigitImage(record: group[item.index].record, folder: folder)]
                     readings!.append(try ClassifyStage.classify([(item.page, item.digits)], reader: reader, table: config.table, checks: config.checks,
                                                                 sequence: sequence, sequenceOnly: config.reader == "sequence", binaries: binary)[0])
                 } catch {

@@ -75,7 +75,7 @@ public enum ReviewExport {
                 guard let record = manifest.page(id: pageID) else {
                     throw PipelineError(path: transcription.path, problem: "page \(pageID) is not in the manifest")
                 }
-                pageImages[pageID] = (try BinarizeStage.load(record: record, folder: folder).digitImage,
+                pageImages[pageID] = (try BinarizeStage.loadDigitImage(record: record, folder: folder),
                                       try SegmentStage.load(record: record, folder: folder))
             }
             let (binary, segmented) = pageImages[pageID]!

@@ -50,7 +50,7 @@ public enum ReviewHarvest {
         for item in chosen {
             guard let record = manifest.page(id: item.page) else { continue }
             if pages[record.id] == nil {
-                guard let binary = try? BinarizeStage.load(record: record, folder: folder).digitImage,
+                guard let binary = try? BinarizeStage.loadDigitImage(record: record, folder: folder),
                       let segmented = try? SegmentStage.load(record: record, folder: folder) else {
                     if truthPath != nil { continue }
                     throw PipelineError(path: runFolder, problem: "page \(record.id) has no binary or segmented image: run it first")
