@@ -96,6 +96,10 @@ struct CorrectionSearch {
     /// digit read at 0.999 also meets it, and a search visiting cells in order would take that
     /// first. The joint moves mend rows where two cells were misread, which no one-cell change can.
     mutating func descend() {
+        // A block's moves depend only on the choices of the cells of the constraints it touches,
+        // so they are worked out again only after a move changes one of those cells: on a badly
+        // read page most of a hundred broken constraints' blocks stay as they were move after move.
+        var known: [[Int]: (touching: [Int], moves: [(gain: Double, choices: [Int])])] = [:]
         for _ in 0..<TableChecks.maximumMoves {
             var blocks: [[Int]] = []
             var seen = Set<[Int]>()
@@ -107,29 +111,42 @@ struct CorrectionSearch {
             }
             var best: (gain: Double, cells: [Int], choices: [Int])? = nil
             for block in blocks {
-                let touching = touching(block)
-                let original = block.map { choice[$0] }
-                let start = cost(block, touching: touching)
-                // Every assignment of the block's candidates, as an odometer.
-                var counters = [Int](repeating: 0, count: block.count)
-                while true {
-                    for (k, cell) in block.enumerated() { choice[cell] = counters[k] }
-                    let gain = start - cost(block, touching: touching)
-                    if gain > (best?.gain ?? 0) + 1e-9 { best = (gain, block, counters) }
-                    var k = 0
-                    while k < block.count {
-                        counters[k] += 1
-                        if counters[k] < candidates[block[k]].count { break }
-                        counters[k] = 0
-                        k += 1
-                    }
-                    if k == block.count { break }
+                if known[block] == nil {
+                    let touching = touching(block)
+                    known[block] = (touching, loweringMoves(block, touching: touching))
                 }
-                for (k, cell) in block.enumerated() { choice[cell] = original[k] }
+                for move in known[block]!.moves where move.gain > (best?.gain ?? 0) + 1e-9 { best = (move.gain, block, move.choices) }
             }
             guard let move = best else { return }
             for (k, cell) in move.cells.enumerated() { choice[cell] = move.choices[k] }
+            let changed = Set(move.cells.flatMap { byCell[$0] })
+            known = known.filter { $0.value.touching.allSatisfy { !changed.contains($0) } }
         }
+    }
+
+    /// Every assignment of `block`'s candidates that lowers the cost, in the order the search
+    /// tries them (an odometer, the first cell turning fastest), with how much it lowers it.
+    /// Those that do not can never be a move, so they are not kept.
+    mutating func loweringMoves(_ block: [Int], touching: [Int]) -> [(gain: Double, choices: [Int])] {
+        var moves: [(gain: Double, choices: [Int])] = []
+        let original = block.map { choice[$0] }
+        let start = cost(block, touching: touching)
+        var counters = [Int](repeating: 0, count: block.count)
+        while true {
+            for (k, cell) in block.enumerated() { choice[cell] = counters[k] }
+            let gain = start - cost(block, touching: touching)
+            if gain > 1e-9 { moves.append((gain, counters)) }
+            var k = 0
+            while k < block.count {
+                counters[k] += 1
+                if counters[k] < candidates[block[k]].count { break }
+                counters[k] = 0
+                k += 1
+            }
+            if k == block.count { break }
+        }
+        for (k, cell) in block.enumerated() { choice[cell] = original[k] }
+        return moves
     }
 
     /// Per cell, the checks that hold only thanks to a correction of another of their cells, when
