@@ -101,16 +101,8 @@ struct CorrectionSearch {
         // read page most of a hundred broken constraints' blocks stay as they were move after move.
         var known: [[Int]: (touching: [Int], moves: [(gain: Double, choices: [Int])])] = [:]
         for _ in 0..<TableChecks.maximumMoves {
-            var blocks: [[Int]] = []
-            var seen = Set<[Int]>()
-            for index in constraints.indices where isBroken(index) {
-                let cells = constraints[index].cells.filter { !candidates[$0].isEmpty }
-                var options = cells.map { [$0] }
-                if cells.count > 1 && cells.count <= TableChecks.maximumJointCells { options.append(cells.sorted()) }
-                for block in options where seen.insert(block).inserted { blocks.append(block) }
-            }
             var best: (gain: Double, cells: [Int], choices: [Int])? = nil
-            for block in blocks {
+            for block in brokenBlocks() {
                 if known[block] == nil {
                     let touching = touching(block)
                     known[block] = (touching, loweringMoves(block, touching: touching))
@@ -122,6 +114,20 @@ struct CorrectionSearch {
             let changed = Set(move.cells.flatMap { byCell[$0] })
             known = known.filter { $0.value.touching.allSatisfy { !changed.contains($0) } }
         }
+    }
+
+    /// The cells a move may change: each cell of a broken constraint alone, and the cells of a
+    /// broken constraint of at most `TableChecks.maximumJointCells` together, each block once.
+    func brokenBlocks() -> [[Int]] {
+        var blocks: [[Int]] = []
+        var seen = Set<[Int]>()
+        for index in constraints.indices where isBroken(index) {
+            let cells = constraints[index].cells.filter { !candidates[$0].isEmpty }
+            var options = cells.map { [$0] }
+            if cells.count > 1 && cells.count <= TableChecks.maximumJointCells { options.append(cells.sorted()) }
+            for block in options where seen.insert(block).inserted { blocks.append(block) }
+        }
+        return blocks
     }
 
     /// Every assignment of `block`'s candidates that lowers the cost, in the order the search

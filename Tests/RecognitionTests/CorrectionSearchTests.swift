@@ -3,22 +3,22 @@ import NeuralNet
 @testable import Recognition
 
 /// `CorrectionSearch.descend` keeps each block's moves until a move changes a cell of a
-/// constraint the block touches. These tests hold it to the search as it was before: every block
-/// of every broken constraint tried afresh at each move.
+/// constraint the block touches. These tests hold it to the search without that memory, as it was
+/// until 0.6.12: every block of every broken constraint worked out afresh at each move.
 final class CorrectionSearchTests: XCTestCase {
     /// Random badly read tables (rows of max, min and their midrange; a total under each column;
-    /// a dozen candidates a cell, the right one rarely first) are corrected move for move as the
-    /// exhaustive search corrects them.
-    func testRememberedMovesCorrectAsTheExhaustiveSearchDoes() {
+    /// a dozen candidates a cell, the right one rarely first) are corrected as the search corrects
+    /// them when it works every block out afresh at each move.
+    func testRememberedMovesCorrectAsASearchWithoutMemoryDoes() {
         var generator = RandomGenerator(seed: 20261205)
         let layout = TableLayout(relations: [], learnRelations: false)
         var changedCells = 0
         for _ in 0..<12 {
             let search = randomTable(rows: 6, using: &generator, layout: layout)
-            var remembered = search, exhaustive = search
+            var remembered = search, afresh = search
             remembered.descend()
-            exhaustive.descendTryingEveryBlockEachMove()
-            XCTAssertEqual(remembered.choice, exhaustive.choice)
+            afresh.descendWorkingEveryBlockOutEachMove()
+            XCTAssertEqual(remembered.choice, afresh.choice)
             changedCells += zip(search.choice, remembered.choice).filter { $0 != $1 }.count
         }
         // Not a vacuous comparison: the tables are read badly enough that the search corrects many cells.
@@ -69,37 +69,14 @@ final class CorrectionSearchTests: XCTestCase {
 }
 
 extension CorrectionSearch {
-    /// The search as it was until 0.6.12: each move, every assignment of every block tried.
-    mutating func descendTryingEveryBlockEachMove() {
+    /// The search without its memory: each move, every block's moves worked out afresh.
+    mutating func descendWorkingEveryBlockOutEachMove() {
         for _ in 0..<TableChecks.maximumMoves {
-            var blocks: [[Int]] = []
-            var seen = Set<[Int]>()
-            for index in constraints.indices where isBroken(index) {
-                let cells = constraints[index].cells.filter { !candidates[$0].isEmpty }
-                var options = cells.map { [$0] }
-                if cells.count > 1 && cells.count <= TableChecks.maximumJointCells { options.append(cells.sorted()) }
-                for block in options where seen.insert(block).inserted { blocks.append(block) }
-            }
             var best: (gain: Double, cells: [Int], choices: [Int])? = nil
-            for block in blocks {
-                let touching = touching(block)
-                let original = block.map { choice[$0] }
-                let start = cost(block, touching: touching)
-                var counters = [Int](repeating: 0, count: block.count)
-                while true {
-                    for (k, cell) in block.enumerated() { choice[cell] = counters[k] }
-                    let gain = start - cost(block, touching: touching)
-                    if gain > (best?.gain ?? 0) + 1e-9 { best = (gain, block, counters) }
-                    var k = 0
-                    while k < block.count {
-                        counters[k] += 1
-                        if counters[k] < candidates[block[k]].count { break }
-                        counters[k] = 0
-                        k += 1
-                    }
-                    if k == block.count { break }
+            for block in brokenBlocks() {
+                for move in loweringMoves(block, touching: touching(block)) where move.gain > (best?.gain ?? 0) + 1e-9 {
+                    best = (move.gain, block, move.choices)
                 }
-                for (k, cell) in block.enumerated() { choice[cell] = original[k] }
             }
             guard let move = best else { return }
             for (k, cell) in move.cells.enumerated() { choice[cell] = move.choices[k] }
