@@ -98,6 +98,9 @@ public struct CellReading: Sendable, Equatable {
     /// The `checksDoubted` entry of a cell whose point may be there unseen (its column's decimals
     /// unsettled): no check clears it, as the checks hold at any scale.
     public static let decimalsDoubt = "decimals"
+    /// The `checksDoubted` entry of a cell whose value the sheet's arithmetic derived where no
+    /// reading of its ink fits (`TableChecks.derivedCandidates`): a proposal, always reviewed.
+    public static let derivedDoubt = "derived"
 
     /// An `ok` number read without a point, sent to review with `decimalsDoubt`; any other
     /// reading as it is.
@@ -130,7 +133,7 @@ public struct CellReading: Sendable, Equatable {
         case .empty, .unreadable: return flag
         case .ok, .review:
             // Where the point goes is beyond the checks: they hold at any scale.
-            if checksDoubted.contains(Self.decimalsDoubt) { return .review }
+            if checksDoubted.contains(Self.decimalsDoubt) || checksDoubted.contains(Self.derivedDoubt) { return .review }
             // A broken total says that one of its many cells is wrong, not which: a cell its own
             // row verifies (`verifiedInRow`) stays ok. Any other broken check ties a cell to one
             // or two others, and flags it.

@@ -51,7 +51,15 @@ extension TableChecks {
             Double(kept.filter { if case .writerConfusion = $0 { return true } else { return false } }.count) * writerConfusionPrior
         }
         var best = checked
-        var bestCost = sheetCost(best.readings, original: readings, constraints: checked.constraints, layout: layout)
+        // Weighed as the search left them before deriving values: a derived value mends checks
+        // at a fixed cost, which would make any hypothesis that lets one stand look cheaper (a
+        // second reader's 19.0 in one min lets its neighbour's 18.9 be derived as 17.8).
+        func weighed(_ outcome: Outcome) -> [CellReading] {
+            var readings = outcome.readings
+            for (cell, reading) in outcome.underived { readings[cell] = reading }
+            return readings
+        }
+        var bestCost = sheetCost(weighed(best), original: readings, constraints: checked.constraints, layout: layout)
         var kept: [SheetHypothesis] = []
         var assumed = readings
         for hypothesis in hypotheses {
@@ -59,7 +67,7 @@ extension TableChecks {
             let input = assuming(trial, readings: readings, positions: positions)
             let outcome = checkAndCorrect(readings: input.readings, positions: positions, layout: layout, reviewThreshold: reviewThreshold,
                                           correct: true, taken: input.taken, asRead: readings)
-            let cost = sheetCost(outcome.readings, original: readings, constraints: checked.constraints, layout: layout) + prior(trial)
+            let cost = sheetCost(weighed(outcome), original: readings, constraints: checked.constraints, layout: layout) + prior(trial)
             if cost < bestCost - 1e-9 {
                 best = outcome
                 bestCost = cost

@@ -36,23 +36,16 @@ extension TableChecks {
             let v = numbers.map { $0!.value }
             let unit = TableConstraint.unit(decimals: numbers.map { $0!.decimals }.max() ?? 0)
             for (k, cell) in constraint.cells.enumerated() {
-                var implied: [Double] = []
-                switch constraint.kind {
-                case .total:
-                    let others = v.indices.filter { $0 != k && $0 != v.count - 1 }.map { v[$0] }.reduce(0, +)
-                    implied = [k == v.count - 1 ? others : v[v.count - 1] - others]
-                case .midrange:
+                guard let asked = askedValue(constraint, at: k, values: v) else { continue }
+                var implied: [Double] = [asked]
+                if constraint.kind == .midrange {
                     // columns: a, b, c = (a + b) / 2 to the written rounding.
                     if k == 2 {
-                        let half = (v[0] + v[1]) / 2 / unit
+                        let half = asked / unit
                         implied = [(half + 1e-6).rounded(.down) * unit, (half - 1e-6).rounded(.up) * unit]
                     } else {
-                        let other = v[1 - k]
-                        implied = [-unit, 0, unit].map { 2 * v[2] - other + $0 }
+                        implied = [-unit, 0, unit].map { asked + $0 }
                     }
-                case .sum:
-                    implied = [k == 2 ? v[0] + v[1] : v[2] - v[1 - k]]
-                default: break
                 }
                 for candidate in implied.compactMap({ oneDigitChange(of: readings[cell], to: $0) })
                 where !result[cell, default: []].contains(where: { $0.value == candidate.value }) {
@@ -66,6 +59,27 @@ extension TableChecks {
             }
         }
         return result
+    }
+
+    /// The value a check's other cells `values` ask of its `k`th cell, before the written
+    /// rounding: a total's day, the total less the other days; a total, the days' sum; a mean,
+    /// the total over its days; a midrange's mean column, (a + b) / 2, and its a, 2c - b (c being
+    /// rounded, a may be a unit either side); a sum's cell, what the other two make. nil where the
+    /// check does not ask (a total asked of its mean, inequalities, ranges).
+    static func askedValue(_ constraint: TableConstraint, at k: Int, values v: [Double]) -> Double? {
+        switch constraint.kind {
+        case .total:
+            let others = v.indices.filter { $0 != k && $0 != v.count - 1 }.map { v[$0] }.reduce(0, +)
+            return k == v.count - 1 ? others : v[v.count - 1] - others
+        case .mean:
+            return k == 1 && constraint.count > 0 ? v[0] / Double(constraint.count) : nil
+        case .midrange:
+            return k == 2 ? (v[0] + v[1]) / 2 : 2 * v[2] - v[1 - k]
+        case .sum:
+            return k == 2 ? v[0] + v[1] : v[2] - v[1 - k]
+        case .atLeast, .range:
+            return nil
+        }
     }
 
     /// `value` as the reading's digits with exactly one changed (same count, same point), with

@@ -36,8 +36,9 @@ extension TableChecks {
     static func doubtWriterConfusions(_ readings: inout [CellReading], positions: [TablePosition?], reviewThreshold: Float) {
         var counts: [String: [Int: Int]] = [:]   // sheet -> read digit * 10 + corrected digit -> count
         for (index, reading) in readings.enumerated() {
+            // A derived value is no misread digit of the writer's.
             guard let sheet = positions[index]?.sheet, let before = reading.uncheckedValue,
-                  before.count == reading.value.count else { continue }
+                  before.count == reading.value.count, !reading.checksDoubted.contains(CellReading.derivedDoubt) else { continue }
             for (a, b) in zip(before, reading.value) where a != b {
                 if let a = a.wholeNumberValue, let b = b.wholeNumberValue { counts[sheet, default: [:]][a * 10 + b, default: 0] += 1 }
             }
@@ -73,6 +74,9 @@ struct CorrectionSearch {
     let byCell: [[Int]]
     let layout: TableLayout
     var choice: [Int]
+    /// Whether moves may also change together the cells of a small check that holds, where one
+    /// of them is in a broken one (`brokenBlocks`).
+    var joiningHeldChecks = false
 
     func value(_ cell: Int) -> TableNumber? { candidates[cell].isEmpty ? nil : numbers[cell][choice[cell]] }
 
@@ -127,6 +131,15 @@ struct CorrectionSearch {
             if cells.count > 1 && cells.count <= TableChecks.maximumJointCells { options.append(cells.sorted()) }
             for block in options where seen.insert(block).inserted { blocks.append(block) }
         }
+        guard joiningHeldChecks else { return blocks }
+        // A total read 13.7 for 137.9 and its mean read 2.3 for 23.0 hold together: no move of
+        // either alone mends the total or the mean's row.
+        let inBroken = Set(blocks.flatMap { $0 })
+        for constraint in constraints where constraint.verifies && constraint.cells.count <= TableChecks.maximumJointCells {
+            let cells = constraint.cells.filter { !candidates[$0].isEmpty }.sorted()
+            guard cells.count > 1, cells.contains(where: inBroken.contains), seen.insert(cells).inserted else { continue }
+            blocks.append(cells)
+        }
         return blocks
     }
 
@@ -173,7 +186,8 @@ struct CorrectionSearch {
                 // This cell misread instead: it takes another candidate, and each corrected cell
                 // keeps its correction or goes back to its reading.
                 var cheapest = Double.infinity
-                for option in candidates[cell].indices where option != choice[cell] {
+                // A derived value is what a broken check asks, not another reading of the cell.
+                for option in candidates[cell].indices where option != choice[cell] && candidates[cell][option].source != TableChecks.derivedSource {
                     trial.choice[cell] = option
                     for mask in 0..<(1 << corrected.count) {
                         for (bit, other) in corrected.enumerated() { trial.choice[other] = mask & (1 << bit) != 0 ? 0 : choice[other] }

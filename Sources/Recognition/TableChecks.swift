@@ -456,6 +456,7 @@ public enum TableChecks {
     /// `reading` taking `candidate`'s value, with the digits (and point) of the opinion it came
     /// from, each digit at the probability of the alternative it became.
     static func taking(_ candidate: Candidate, in reading: CellReading) -> CellReading {
+        if candidate.source == derivedSource { return deriving(candidate.value, in: reading) }
         var changed = reading
         changed.uncheckedValue = reading.value
         changed.value = candidate.value
@@ -499,6 +500,9 @@ public enum TableChecks {
         public var broken: Int
         /// Columns whose decimals the arithmetic changed, with the decimals chosen.
         public var columnDecimals: [String: Int]
+        /// Per cell whose value the arithmetic derived, the reading it had before (as read, or
+        /// as the search corrected it): what the sheet hypotheses weigh (`sheetCost`).
+        public var underived: [Int: CellReading] = [:]
     }
 
     /// Checks `readings` (cells at `positions`) against the layout's arithmetic, corrects what
@@ -547,21 +551,29 @@ public enum TableChecks {
         }
         var search = CorrectionSearch(candidates: candidates, numbers: numbers, constraints: constraints, byCell: byCell,
                                       layout: layout, choice: choice)
+        var underived = choice
         if correct {
             search.descend()
-            // Then what the checks still broken imply of their cells, from the values as corrected.
-            let implied = impliedCandidates(readings: readings, values: { search.value($0) }, constraints: constraints,
-                                            byCell: byCell, layout: layout)
-            if !implied.isEmpty {
-                for (cell, extra) in implied {
+            func searchingAgain(with extra: [Int: [Candidate]], joiningHeldChecks: Bool = false) {
+                guard !extra.isEmpty else { return }
+                for (cell, extra) in extra {
                     let new = extra.filter { candidate in !candidates[cell].contains { $0.value == candidate.value } }
                     candidates[cell] += new
                     numbers[cell] += new.map { TableNumber(text: $0.value) }
                 }
                 search = CorrectionSearch(candidates: candidates, numbers: numbers, constraints: constraints, byCell: byCell,
                                           layout: layout, choice: search.choice)
+                search.joiningHeldChecks = joiningHeldChecks
                 search.descend()
             }
+            // Then what the checks still broken imply of their cells, from the values as corrected,
+            // and last what they alone determine where no reading fits.
+            searchingAgain(with: impliedCandidates(readings: readings, values: { search.value($0) }, constraints: constraints,
+                                                   byCell: byCell, layout: layout))
+            underived = search.choice
+            searchingAgain(with: derivedCandidates(readings: readings, candidates: candidates, values: { search.value($0) },
+                                                   constraints: constraints, layout: layout), joiningHeldChecks: true)
+            keepingConfirmedDerivations(&search, underived: underived)
             choice = search.choice
         }
         func isCorrected(_ cell: Int) -> Bool {
@@ -641,6 +653,9 @@ public enum TableChecks {
             let totalled = byCell[cell].contains { [.total, .mean].contains(constraints[$0].kind) }
             reading.roundingDoubtThreshold = roundedOnly ? layout.roundingDoubtThreshold.map { totalled ? $0 : 0 } : nil
             reading.checksDoubted = doubted[cell].map { constraints[$0].kind.rawValue }
+            if isCorrected(cell) && candidates[cell][choice[cell]].source == derivedSource {
+                reading.checksDoubted.append(CellReading.derivedDoubt)
+            }
             reading.checksBroken = byCell[cell].filter { constraints[$0].holds(value, layout: layout) == false }
                 .map { constraints[$0].kind.rawValue }
             reading.flag = reading.flag(atThreshold: reviewThreshold)
@@ -648,8 +663,13 @@ public enum TableChecks {
         }
         if correct { doubtWriterConfusions(&result, positions: positions, reviewThreshold: reviewThreshold) }
         let broken = constraints.filter { $0.holds(value, layout: layout) == false }.count
+        var before: [Int: CellReading] = [:]
+        for cell in readings.indices where isCorrected(cell) && candidates[cell][choice[cell]].source == derivedSource {
+            let stood = candidates[cell][underived[cell]]
+            before[cell] = underived[cell] == 0 && stood.source == 0 ? readings[cell] : taking(stood, in: readings[cell])
+        }
         return Outcome(readings: result, constraints: constraints, relations: relations, corrected: corrected, broken: broken,
-                       columnDecimals: redecimalized)
+                       columnDecimals: redecimalized, underived: before)
     }
 
     /// The reading with its decimal point `decimals` digits from the right (none for 0, and

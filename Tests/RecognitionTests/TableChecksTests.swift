@@ -355,20 +355,26 @@ final class TableChecksTests: XCTestCase {
 
     func testAnErrorNoAlternativeFixesStaysFlagged() {
         var table = pentad(max: ["28.7", "32.6", "34.2", "34.7", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
-        // Confidently wrong in two digits (45.6 for 32.6): no alternative, and no one-digit change
-        // the checks imply, gives the truth. The checks must flag it and its row/column.
+        // Two maxima confidently wrong in two digits (45.6 for 32.6, 44.2 for 34.2): no
+        // alternative, and no one-digit change the checks imply, gives the truth; and with two
+        // cells of the total wrong, the value it asks of either is wrong too, so no derived value
+        // meets a second check (`TableChecksDerivedTests` derives one such cell alone). The checks
+        // must flag them and their rows/column.
         table.readings[3] = reading("45.6", probability: 0.999, alternatives: [0: 3, 1: 9, 2: 7])
+        table.readings[6] = reading("44.2", probability: 0.999, alternatives: [0: 1, 1: 9, 2: 7])
         let outcome = TableChecks.apply(readings: table.readings, positions: table.positions, layout: TableLayout(),
                                         reviewThreshold: 0.9)
-        XCTAssertEqual(outcome.readings[3].flag, .review)
-        XCTAssertTrue(outcome.readings[3].checksBroken.contains("total"), "\(outcome.readings[3].checksBroken)")
+        for cell in [3, 6] {
+            XCTAssertEqual(outcome.readings[cell].flag, .review)
+            XCTAssertTrue(outcome.readings[cell].checksBroken.contains("total"), "\(outcome.readings[cell].checksBroken)")
+            XCTAssertNil(outcome.readings[cell].uncheckedValue)
+        }
         XCTAssertGreaterThan(outcome.broken, 0)
-        // Its row's min and mean break the midrange with it: flagged. The column's total breaks too,
-        // and so does not vouch for any maximum, but each other day's maximum has its own row's
+        // Their rows' min and mean break the midrange with them: flagged. The column's total breaks
+        // too, and so does not vouch for any maximum, but each other day's maximum has its own row's
         // midrange holding untouched: it stays ok. The total itself has no row of its own: review.
-        XCTAssertEqual(outcome.readings[4].flag, .review)
-        XCTAssertEqual(outcome.readings[5].flag, .review)
-        for day in [0, 2, 3, 4] {
+        for cell in [4, 5, 7, 8] { XCTAssertEqual(outcome.readings[cell].flag, .review) }
+        for day in [0, 3, 4] {
             let maximum = outcome.readings[3 * day]
             XCTAssertTrue(maximum.checksBroken.contains("total"))
             XCTAssertTrue(maximum.verifiedInRow)
