@@ -41,8 +41,9 @@ public struct CellReadingRecord: Codable, Equatable, Sendable {
     public var box: [Int]
     /// Set by the table checks: the reading before they corrected it, the checks that hold and
     /// that break ("midrange at-least"), and what leaves the cell in doubt (`checks_doubted`):
-    /// checks met only by correcting another cell that this one could as well have been, and
-    /// "confusion" for a digit the checks kept correcting on this page.
+    /// checks met only by correcting another cell that this one could as well have been,
+    /// "confusion" for a digit the checks kept correcting on this page, and "derived" for a value
+    /// the arithmetic gave where no reading of the ink fits.
     public var uncheckedValue: String? = nil
     public var checksHeld: String? = nil
     public var checksBroken: String? = nil

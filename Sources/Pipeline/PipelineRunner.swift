@@ -109,7 +109,9 @@ public final class PipelineRunner {
     /// by an exact check that confirms it; a mean row's last digit is held to `checks.rounding_doubt`.
     /// 0.6.12: `binarize.faint_k` cuts digits from fainter ink than the grid is found on (pencil
     /// photographs); at most 12 whole-sheet hypotheses are tried a sheet.
-    public static let software = "logbook 0.6.12 (pipeline manifest format 1)"
+    /// 0.6.13: the checks derive what the arithmetic alone determines where no reading of a cell
+    /// fits, as a reviewed proposal (`checks_doubted`: `derived`).
+    public static let software = "logbook 0.6.13 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
 

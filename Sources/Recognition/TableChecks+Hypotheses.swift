@@ -51,9 +51,10 @@ extension TableChecks {
             Double(kept.filter { if case .writerConfusion = $0 { return true } else { return false } }.count) * writerConfusionPrior
         }
         var best = checked
-        // Weighed as the search left them before deriving values: a derived value mends checks
-        // at a fixed cost, which would make any hypothesis that lets one stand look cheaper (a
-        // second reader's 19.0 in one min lets its neighbour's 18.9 be derived as 17.8).
+        // Weighed as the search left them before deriving values (`Outcome.underived`): a
+        // derived value mends checks at a fixed cost, which would make any hypothesis that lets
+        // one stand look cheaper (a second reader's 19.0 in one min lets its neighbour's 18.9 be
+        // derived as 17.8).
         func weighed(_ outcome: Outcome) -> [CellReading] {
             var readings = outcome.readings
             for (cell, reading) in outcome.underived { readings[cell] = reading }

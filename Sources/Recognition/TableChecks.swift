@@ -500,7 +500,8 @@ public enum TableChecks {
         public var broken: Int
         /// Columns whose decimals the arithmetic changed, with the decimals chosen.
         public var columnDecimals: [String: Int]
-        /// Per cell whose value the arithmetic derived, the reading it had before (as read, or
+        /// Per cell the derived values changed (a derived value, or a reading taken with one: a
+        /// mean's 23.0 beside its total's derived 137.9), the reading it had before (as read, or
         /// as the search corrected it): what the sheet hypotheses weigh (`sheetCost`).
         public var underived: [Int: CellReading] = [:]
     }
@@ -664,7 +665,7 @@ public enum TableChecks {
         if correct { doubtWriterConfusions(&result, positions: positions, reviewThreshold: reviewThreshold) }
         let broken = constraints.filter { $0.holds(value, layout: layout) == false }.count
         var before: [Int: CellReading] = [:]
-        for cell in readings.indices where isCorrected(cell) && candidates[cell][choice[cell]].source == derivedSource {
+        for cell in readings.indices where correct && choice[cell] != underived[cell] {
             let stood = candidates[cell][underived[cell]]
             before[cell] = underived[cell] == 0 && stood.source == 0 ? readings[cell] : taking(stood, in: readings[cell])
         }

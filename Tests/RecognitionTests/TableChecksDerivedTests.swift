@@ -75,6 +75,9 @@ final class TableChecksDerivedTests: XCTestCase {
         XCTAssertEqual(outcome.readings[d].separatorAfter, 2)
         XCTAssertEqual(outcome.readings[d].confidence, 0)
         XCTAssertEqual(outcome.broken, 0)
+        // What the sheet hypotheses weigh: each derived cell as it stood before.
+        XCTAssertEqual(outcome.underived.keys.sorted(), [d, e, f])
+        XCTAssertEqual(outcome.underived.keys.sorted().map { outcome.underived[$0]!.value }, ["411.1", table.truth[d], table.truth[e]])
     }
 
     /// A max read surely and wrong in two digits (45.6 for 32.6): no reading of it meets a check.
@@ -136,6 +139,9 @@ final class TableChecksDerivedTests: XCTestCase {
         XCTAssertEqual(outcome.readings[mean].uncheckedValue, shortMean)
         XCTAssertEqual(outcome.readings[mean].flag, .review)
         XCTAssertEqual(outcome.broken, 0)
+        // Both weighed by the sheet hypotheses as they stood before: the mean's reading taken with
+        // the derived total is part of the derivation.
+        XCTAssertEqual(outcome.underived.mapValues(\.value), [total: short, mean: shortMean])
     }
 
     /// A clerk's slip: a total written 0.1 above its days' sum, its crop read as a short unsure
