@@ -38,9 +38,8 @@ extension TableChecks {
                 guard !candidates[cell].isEmpty, reading.flag != .empty, reading.flag != .unreadable,
                       !(constraint.kind == .midrange && k < 2),
                       let asked = askedValue(constraint, at: k, values: v), asked.isFinite else { continue }
-                // The nearest value to the written rounding; both where it falls halfway.
-                // ... and within the column's range, where it has one: a min derived as 8.0 in a
-                // column of 18s is no value to propose.
+                // The nearest value to the written rounding (both where it falls halfway), within
+                // the column's range: a min derived as 8.0 in a column of 18s is no value to propose.
                 let options = [(asked / unit + 1e-6).rounded(.down), (asked / unit - 1e-6).rounded(.up)]
                     .map { $0 * unit }
                     .filter { option in
