@@ -158,6 +158,15 @@ public struct CutCell: Sendable {
         public var width: Int { maxX - minX + 1 }
         public var height: Int { maxY - minY + 1 }
         public var centerX: Double { Double(minX + maxX) / 2 }
+        /// The box around `boxes`; nil for none.
+        public static func enclosing<S: Sequence>(_ boxes: S) -> Box? where S.Element == Box {
+            var result: Box? = nil
+            for box in boxes {
+                result = result.map { Box(minX: min($0.minX, box.minX), minY: min($0.minY, box.minY),
+                                          maxX: max($0.maxX, box.maxX), maxY: max($0.maxY, box.maxY)) } ?? box
+            }
+            return result
+        }
         public var description: String { "(\(minX),\(minY))-(\(maxX),\(maxY))" }
     }
 

@@ -62,8 +62,7 @@ extension CutCell {
     /// The digits of `span` as one digit: the box around them and their ink together.
     public func joined(_ span: Range<Int>) -> Digit {
         let parts = digits[span]
-        let box = Box(minX: parts.map(\.box.minX).min()!, minY: parts.map(\.box.minY).min()!,
-                      maxX: parts.map(\.box.maxX).max()!, maxY: parts.map(\.box.maxY).max()!)
+        let box = Box.enclosing(parts.map(\.box))!
         var image = GrayImage(width: box.width, height: box.height, fill: 1)
         for part in parts {
             for y in 0..<part.image.height {

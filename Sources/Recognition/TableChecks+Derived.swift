@@ -113,9 +113,7 @@ extension TableChecks {
         if digits.count == reading.digits.count {
             changed.digits = correctedDigits(reading.digits, value: value)
         } else {
-            let boxes = reading.digits.map(\.box)
-            let ink = CutCell.Box(minX: boxes.map(\.minX).min() ?? 0, minY: boxes.map(\.minY).min() ?? 0,
-                                  maxX: boxes.map(\.maxX).max() ?? 0, maxY: boxes.map(\.maxY).max() ?? 0)
+            let ink = CutCell.Box.enclosing(reading.digits.map(\.box)) ?? CutCell.Box(minX: 0, minY: 0, maxX: 0, maxY: 0)
             changed.digits = digits.map { DigitReading(digit: $0, probability: 0, alternatives: [], box: ink) }
         }
         changed.separatorAfter = value.firstIndex(of: ".").map { value[..<$0].filter(\.isWholeNumber).count }
