@@ -121,7 +121,8 @@ extension TableChecks {
                 let next = rows[index + 1]
                 return medians.keys.contains { column in
                     guard let mean = grid[next]?[column], let value = grid[total.row]?[column] else { return false }
-                    return abs(value.value / Double(total.block.count) - mean.value) <= layout.meanTolerance * unit([mean, value])
+                    return TableConstraint.meanHolds(total: value.value, count: total.block.count, mean: mean.value,
+                                                     unit: unit([mean, value]), layout: layout)
                 }
             }.count
         }

@@ -63,10 +63,13 @@ public struct TableLayout: Sendable, Equatable, Codable {
     public var inferTotalRows: Bool = true
     /// Tolerances in units of the last decimal shown (0.1 for 28.7), so that the checks do not
     /// depend on where the point is: sums match to rounding (half a unit), means may be rounded
-    /// or cut (one unit), a midrange rounds to half a unit.
+    /// or cut (a unit below, half a unit above: `meanExcessTolerance`), a midrange rounds to half a unit.
     public var totalTolerance: Double
     public var meanTolerance: Double
     public var relationTolerance: Double
+    /// How far above its total over the count a mean may be, in units: half a unit, as rounding
+    /// leaves it (`TableConstraint.meanHolds`; `meanTolerance` is how far below a cut mean may be).
+    public var meanExcessTolerance: Double = 0.51
     /// A data cell further than this many robust deviations from the median of its column's
     /// readings breaks the column's range (`TableChecks.rangeConstraints`): 101.8 in a column of
     /// pressures near 1012 lost a digit. nil: no range checks.
@@ -176,6 +179,15 @@ public struct TableConstraint: Sendable, Equatable, CustomStringConvertible {
             : abs(a + b - c) <= layout.relationTolerance * unit
     }
 
+    /// A mean's test: the total over its count, rounded (half a unit either way) or cut (up to
+    /// `meanTolerance` below), never more than half a unit above. The 90 written means of the
+    /// development sheets are all one or the other, so a mean read a unit high (23.9 for
+    /// 119.1 / 5 = 23.82, this hand's 8 read as 9) breaks its check.
+    static func meanHolds(total: Double, count: Int, mean: Double, unit: Double, layout: TableLayout) -> Bool {
+        let excess = mean - total / Double(count)
+        return excess <= layout.meanExcessTolerance * unit && -excess <= layout.meanTolerance * unit
+    }
+
     /// 10^-d for d decimals, as `pow` gives it (the checks ask hundreds of thousands of times).
     static let units = (0...24).map { pow(10, -Double($0)) }
     static func unit(decimals: Int) -> Double { decimals < units.count ? units[decimals] : pow(10, -Double(decimals)) }
@@ -201,7 +213,7 @@ public struct TableConstraint: Sendable, Equatable, CustomStringConvertible {
         let unit = Self.unit(decimals: decimals)
         switch kind {
         case .total: return abs(sum - lastValue) <= layout.totalTolerance * unit
-        case .mean: return abs(first / Double(count) - second) <= layout.meanTolerance * unit
+        case .mean: return Self.meanHolds(total: first, count: count, mean: second, unit: unit, layout: layout)
         case .atLeast: return first >= second
         case .midrange, .sum: return Self.relationHolds(kind, first, second, third, unit: unit, layout: layout)
         case .range: return bounds?.contains(first) ?? true

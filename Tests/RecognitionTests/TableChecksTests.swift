@@ -307,6 +307,45 @@ final class TableChecksTests: XCTestCase {
         XCTAssertEqual(outcome.readings[mean].flag, .review)
     }
 
+    /// A mean is its total over the count rounded or cut, never more than half a unit above (the
+    /// 90 written means of the development sheets are all one or the other). Held to a unit either
+    /// way, a mean read a unit high (this hand's 8 read as a sure 9: 23.9 for 119.1 / 5 = 23.82)
+    /// passed as `ok`; now it breaks its check, and the checks take the runner-up, for review.
+    func testAMeanReadAUnitHighBreaksItsCheck() {
+        func holds(_ total: Double, _ count: Int, _ mean: Double) -> Bool {
+            TableConstraint.meanHolds(total: total, count: count, mean: mean, unit: 0.1, layout: TableLayout())
+        }
+        XCTAssertTrue(holds(119.1, 5, 23.8))
+        XCTAssertFalse(holds(119.1, 5, 23.9))
+        XCTAssertFalse(holds(119.1, 5, 23.7))
+        XCTAssertTrue(holds(155.4, 5, 31.1), "31.08 rounded")
+        XCTAssertTrue(holds(155.4, 5, 31.0), "31.08 cut, as 203's clerk wrote it")
+        XCTAssertFalse(holds(155.4, 5, 31.2))
+        XCTAssertTrue(holds(74.6, 4, 18.7), "18.65 rounded half up")
+        XCTAssertTrue(holds(74.6, 4, 18.6))
+        XCTAssertFalse(holds(74.6, 4, 18.8))
+
+        // The max column's days make 164.1: its mean, written 32.8, read 32.9 at 0.97.
+        let table = pentad(max: ["28.7", "32.6", "34.2", "34.0", "34.6"], min: ["20.0", "18.2", "18.8", "19.3", "20.6"])
+        let mean = table.positions.firstIndex { $0?.rowLabel == "Moy." && $0?.column == "D" }!
+        XCTAssertEqual(table.truth[mean], "32.8")
+        var readings = table.readings
+        readings[mean] = reading("32.9", probability: 0.97, alternatives: [2: 8])
+        func checked(_ layout: TableLayout) -> CellReading {
+            TableChecks.apply(readings: readings, positions: table.positions, layout: layout, reviewThreshold: 0.9).readings[mean]
+        }
+        let now = checked(TableLayout(learnRelations: false))
+        XCTAssertEqual(now.value, "32.8")
+        XCTAssertEqual(now.uncheckedValue, "32.9")
+        XCTAssertEqual(now.checksHeld, ["mean"])
+        XCTAssertEqual(now.flag, .review)
+        var symmetric = TableLayout(learnRelations: false)
+        symmetric.meanExcessTolerance = symmetric.meanTolerance
+        let before = checked(symmetric)
+        XCTAssertEqual(before.value, "32.9")
+        XCTAssertEqual(before.flag, .ok, "a unit either way let the misread pass")
+    }
+
     /// A mean row's cell is on a sheet with totals but in none: its mean and its row's midrange
     /// hold to rounding only, so its last digit is held to `roundingDoubtThreshold` (0.96), as a
     /// day's is where its column's total does not pin it, not merely to the review threshold.
