@@ -587,6 +587,27 @@ public enum TableChecks {
             searchingAgain(with: derivedCandidates(readings: readings, candidates: candidates, values: { search.value($0) },
                                                    constraints: constraints, layout: layout), joiningHeldChecks: true)
             keepingConfirmedDerivations(&search, underived: underived)
+            // Where derived values stand, what the checks still broken imply with them: 508's
+            // mean-row min 17.9 (read 11.9) is what its row's midrange asks once the max's mean
+            // comes from the derived total, and not before.
+            func isDerived(_ cell: Int) -> Bool {
+                !candidates[cell].isEmpty && candidates[cell][search.choice[cell]].source == derivedSource
+            }
+            if search.choice.indices.contains(where: isDerived) {
+                // Only the derived values that stood may be taken: the others had no two checks.
+                var standing = search.choice
+                for cell in candidates.indices where !isDerived(cell) {
+                    let kept = candidates[cell].indices.filter { candidates[cell][$0].source != derivedSource }
+                    guard kept.count < candidates[cell].count else { continue }
+                    standing[cell] = kept.firstIndex(of: standing[cell]) ?? 0
+                    candidates[cell] = kept.map { candidates[cell][$0] }
+                    numbers[cell] = kept.map { numbers[cell][$0] }
+                }
+                search = CorrectionSearch(candidates: candidates, numbers: numbers, constraints: constraints, byCell: byCell,
+                                          layout: layout, choice: standing)
+                searchingAgain(with: impliedCandidates(readings: readings, values: { search.value($0) }, constraints: constraints,
+                                                       byCell: byCell, layout: layout))
+            }
             choice = search.choice
         }
         func isCorrected(_ cell: Int) -> Bool {

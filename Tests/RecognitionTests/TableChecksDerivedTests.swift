@@ -80,6 +80,51 @@ final class TableChecksDerivedTests: XCTestCase {
         XCTAssertEqual(outcome.underived.keys.sorted().map { outcome.underived[$0]!.value }, ["411.1", table.truth[d], table.truth[e]])
     }
 
+    /// 508's mean row under a misread total: the max's total read surely 165.9 (164.8), its mean
+    /// 33.2 (33.0, the 0 a close runner-up) as 165.9 / 5 asks, and the min's mean surely 13.4
+    /// (19.4, a 9 the network never ranked). Only the derived total brings the max's mean to
+    /// 33.0, and only then does the row's midrange ask 19.4 of the min, which its own mean
+    /// asks too: what the checks imply is worked out again once derived values stand.
+    func testWhatADerivedValueLetsTheChecksImplyIsTaken() {
+        var table = pentad()
+        let (total, maxMean, minMean) = (index(table, row: 6, column: "D"), index(table, row: 7, column: "D"),
+                                         index(table, row: 7, column: "E"))
+        XCTAssertEqual([table.truth[total], table.truth[maxMean], table.truth[minMean]], ["164.8", "33.0", "19.4"])
+        table.readings[total] = reading("165.9")
+        var mean = reading("33.2")
+        mean.digits[2] = DigitReading(digit: 2, probability: 0.5, alternatives: [.init(digit: 2, probability: 0.5),
+                                                                                .init(digit: 0, probability: 0.45)], box: box)
+        mean.confidence = 0.5
+        mean.flag = .review
+        table.readings[maxMean] = mean
+        table.readings[minMean] = reading("13.4")
+        let outcome = TableChecks.apply(readings: table.readings, positions: table.positions, layout: layout, reviewThreshold: 0.9)
+        XCTAssertEqual(outcome.readings.map(\.value), table.truth)
+        XCTAssertEqual(outcome.readings[total].checksDoubted, [CellReading.derivedDoubt])
+        XCTAssertEqual(outcome.readings[minMean].uncheckedValue, "13.4")
+        XCTAssertFalse(outcome.readings[minMean].checksDoubted.contains(CellReading.derivedDoubt), "one digit from its reading")
+        XCTAssertEqual(Set(outcome.readings[minMean].checksHeld), ["mean", "midrange"])
+        XCTAssertEqual(outcome.readings[minMean].flag, .review)
+        XCTAssertEqual(outcome.broken, 0)
+
+        // That search takes no derived value that did not stand: a clerk's slip on the same sheet
+        // (the mean column's total written 130.9 over days that make 130.8, its crop cut to 14.2)
+        // keeps its written value, as without the derived total.
+        let slip = index(table, row: 6, column: "F")
+        XCTAssertEqual(table.truth[slip], "130.8")
+        table.truth[slip] = "130.9"
+        var cut = reading("14.2", probability: 0.6)
+        let opinion = reading("130.9", probability: 0.5)
+        cut.secondOpinion = SecondOpinion(value: "130.9", confidence: 0.5, digits: opinion.digits, separatorAfter: opinion.separatorAfter)
+        cut.readersDisagree = true
+        table.readings[slip] = cut
+        let slipped = TableChecks.apply(readings: table.readings, positions: table.positions, layout: layout, reviewThreshold: 0.9)
+        XCTAssertEqual(slipped.readings.map(\.value), table.truth)
+        XCTAssertFalse(slipped.readings[slip].checksDoubted.contains(CellReading.derivedDoubt))
+        XCTAssertEqual(slipped.readings[total].checksDoubted, [CellReading.derivedDoubt])
+        XCTAssertEqual(slipped.broken, 1, "the slip's total stays broken")
+    }
+
     /// A max read surely and wrong in two digits (45.6 for 32.6): no reading of it meets a check.
     /// The block's total asks 32.6 of it, and the row's midrange, broken with 45.6, holds with it.
     func testAMaxWrongInTwoDigitsIsDerivedFromItsTotal() {
