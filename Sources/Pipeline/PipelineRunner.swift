@@ -111,6 +111,8 @@ public final class PipelineRunner {
     /// photographs); at most 12 whole-sheet hypotheses are tried a sheet.
     /// 0.6.13: the checks derive what the arithmetic alone determines where no reading of a cell
     /// fits, as a reviewed proposal (`checks_doubted`: `derived`).
+    /// 0.6.14: a written mean is its total over the count rounded or cut, never more than half a
+    /// unit above; where derived values stand, the checks' implied values are searched again.
     public static let software = "logbook 0.6.14 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
