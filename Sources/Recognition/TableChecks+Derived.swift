@@ -70,9 +70,7 @@ extension TableChecks {
     /// check with a derived value that stands; the rest go back to how they stood. Repeated
     /// until every derived value left has its checks.
     static func keepingConfirmedDerivations(_ search: inout CorrectionSearch, underived: [Int]) {
-        var kept = search.choice.indices.filter { cell in
-            !search.candidates[cell].isEmpty && search.candidates[cell][search.choice[cell]].source == derivedSource
-        }
+        var kept = search.choice.indices.filter(search.takesDerivedValue)
         let moved = search.choice.indices.filter { search.choice[$0] != underived[$0] && !kept.contains($0) }
         while true {
             var choice = underived
@@ -119,5 +117,12 @@ extension TableChecks {
         changed.separatorAfter = value.firstIndex(of: ".").map { value[..<$0].filter(\.isWholeNumber).count }
         changed.confidence = changed.digits.map(\.probability).min() ?? 0
         return changed
+    }
+}
+
+extension CorrectionSearch {
+    /// Whether `cell`'s chosen candidate is a derived value (`TableChecks.derivedCandidates`).
+    func takesDerivedValue(_ cell: Int) -> Bool {
+        !candidates[cell].isEmpty && candidates[cell][choice[cell]].source == TableChecks.derivedSource
     }
 }

@@ -579,10 +579,13 @@ public enum TableChecks {
                 search.joiningHeldChecks = joiningHeldChecks
                 search.descend()
             }
+            func implied() -> [Int: [Candidate]] {
+                impliedCandidates(readings: readings, values: { search.value($0) }, constraints: constraints, byCell: byCell,
+                                  layout: layout)
+            }
             // Then what the checks still broken imply of their cells, from the values as corrected,
             // and last what they alone determine where no reading fits.
-            searchingAgain(with: impliedCandidates(readings: readings, values: { search.value($0) }, constraints: constraints,
-                                                   byCell: byCell, layout: layout))
+            searchingAgain(with: implied())
             underived = search.choice
             searchingAgain(with: derivedCandidates(readings: readings, candidates: candidates, values: { search.value($0) },
                                                    constraints: constraints, layout: layout), joiningHeldChecks: true)
@@ -590,13 +593,10 @@ public enum TableChecks {
             // Where derived values stand, what the checks still broken imply with them: 508's
             // mean-row min 17.9 (read 11.9) is what its row's midrange asks once the max's mean
             // comes from the derived total, and not before.
-            func isDerived(_ cell: Int) -> Bool {
-                !candidates[cell].isEmpty && candidates[cell][search.choice[cell]].source == derivedSource
-            }
-            if search.choice.indices.contains(where: isDerived) {
+            if search.choice.indices.contains(where: search.takesDerivedValue) {
                 // Only the derived values that stood may be taken: the others had no two checks.
                 var standing = search.choice
-                for cell in candidates.indices where !isDerived(cell) {
+                for cell in candidates.indices where !search.takesDerivedValue(cell) {
                     let kept = candidates[cell].indices.filter { candidates[cell][$0].source != derivedSource }
                     guard kept.count < candidates[cell].count else { continue }
                     standing[cell] = kept.firstIndex(of: standing[cell]) ?? 0
@@ -605,8 +605,7 @@ public enum TableChecks {
                 }
                 search = CorrectionSearch(candidates: candidates, numbers: numbers, constraints: constraints, byCell: byCell,
                                           layout: layout, choice: standing)
-                searchingAgain(with: impliedCandidates(readings: readings, values: { search.value($0) }, constraints: constraints,
-                                                       byCell: byCell, layout: layout))
+                searchingAgain(with: implied())
             }
             choice = search.choice
         }
