@@ -306,14 +306,23 @@ public enum TableChecks {
     /// (1.4826 x the median absolute deviation, at least 5% of the median or
     /// `maximumRangeFloorUnits` units of the last digit, whichever is less). A misread that lost or
     /// gained a digit (101.8 for 1011.8, 90.8 for 20.8) falls far outside it; of the 456 transcribed
-    /// data cells of the four dev stations none does. Data rows only (a total row sums them), per
-    /// sheet and column, with at least `minimumRowsForRange` values read.
+    /// data cells of the four dev stations none does. The range is learnt from the data rows only (a
+    /// total row sums them), per sheet and column, with at least `minimumRowsForRange` values read.
+    /// A mean row's cells get it too: a mean lies among its days, so a mean read
+    /// a tenth of its size (2.3 for 23.0) is out of range, though it meets a total that lost a digit
+    /// (13.7 for 137.9: 13.7 / 6 = 2.3), which is how such a pair outvoted the days.
     public static func rangeConstraints(values: [TableNumber?], positions: [TablePosition?], layout: TableLayout) -> [TableConstraint] {
         guard let deviations = layout.rangeDeviations else { return [] }
         var byColumn: [String: [Int]] = [:]
+        var meansByColumn: [String: [Int]] = [:]
         for (index, position) in positions.enumerated() {
-            guard let position, values[index] != nil, !layout.isTotal(position.rowLabel), !layout.isMean(position.rowLabel) else { continue }
-            byColumn[position.sheet + "\u{1}" + position.column, default: []].append(index)
+            guard let position, values[index] != nil, !layout.isTotal(position.rowLabel) else { continue }
+            let key = position.sheet + "\u{1}" + position.column
+            if layout.isMean(position.rowLabel) {
+                meansByColumn[key, default: []].append(index)
+            } else {
+                byColumn[key, default: []].append(index)
+            }
         }
         var result: [TableConstraint] = []
         for key in byColumn.keys.sorted() {
@@ -326,7 +335,7 @@ public enum TableChecks {
             let decimals = cells.map { Double(values[$0]!.decimals) }.median
             let scale = max(spread, min(0.05 * abs(median), Double(maximumRangeFloorUnits) * pow(10, -decimals.rounded())))
             let bounds = (median - deviations * scale)...(median + deviations * scale)
-            result += cells.map { TableConstraint(kind: .range, cells: [$0], count: 0, bounds: bounds) }
+            result += (cells + meansByColumn[key, default: []]).map { TableConstraint(kind: .range, cells: [$0], count: 0, bounds: bounds) }
         }
         return result
     }

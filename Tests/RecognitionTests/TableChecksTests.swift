@@ -480,6 +480,45 @@ final class TableChecksTests: XCTestCase {
                                                    layout: .none).isEmpty)
     }
 
+    /// 501's mean row in miniature: a total that lost its leading digit (36.0 for 236.0, sure) and
+    /// a mean whose first digit has 0 as its runner-up. 03.6 meets the total (36.0 / 10) at less
+    /// cost than a broken mean, so the pair outvoted ten days; a mean lies among its days, and
+    /// the column's range now says so.
+    func testAMeanOutsideItsDaysRangeIsNotTakenToMeetAMisreadTotal() throws {
+        let days = ["23.1", "24.0", "23.6", "22.8", "24.4", "23.9", "23.5", "22.7", "24.1", "23.9"]
+        var readings = days.map { reading($0, probability: 0.999) }
+        // Day 7's crop could not be read (a blot): the days' sum is unknown, so no total is derived from it.
+        readings[6] = CellReading(value: "", digits: [], separatorAfter: nil, separatorSeen: false, confidence: 0, flag: .unreadable)
+        var positions: [TablePosition?] = days.indices.map { TablePosition(sheet: "s1", row: $0 + 1, rowLabel: "\($0 + 1)", column: "F") }
+        XCTAssertEqual(days.compactMap(Double.init).reduce(0, +), 236.0, accuracy: 1e-9)
+        readings.append(reading("36.0", probability: 0.999))
+        positions.append(TablePosition(sheet: "s1", row: 11, rowLabel: "Tot.", column: "F"))
+        readings.append(reading("23.6", probability: 0.998, alternatives: [0: 0]))
+        positions.append(TablePosition(sheet: "s1", row: 12, rowLabel: "Moy.", column: "F"))
+        let total = 10, mean = 11
+
+        let ranges = TableChecks.rangeConstraints(values: readings.map { TableNumber(text: $0.value) }, positions: positions,
+                                                  layout: TableLayout())
+        XCTAssertEqual(Set(ranges.flatMap(\.cells)), Set(0..<10).subtracting([6]).union([mean]),
+                       "the days read and the mean have a range, the total none")
+        let bounds = try XCTUnwrap(ranges.first?.bounds)
+        XCTAssertTrue(bounds.contains(23.6) && !bounds.contains(3.6), "\(bounds)")
+
+        let checked = TableChecks.apply(readings: readings, positions: positions, layout: TableLayout(), reviewThreshold: 0.9)
+        XCTAssertEqual(checked.readings[mean].value, "23.6", "the mean keeps its reading")
+        XCTAssertEqual(checked.readings[mean].flag, .review)
+        XCTAssertEqual(checked.readings[mean].checksBroken, ["mean"])
+        XCTAssertEqual(checked.readings[total].value, "36.0")
+        XCTAssertEqual(checked.readings[total].flag, .review, "nothing confirms the misread total")
+        XCTAssertEqual(checked.readings[0..<10].map(\.value), readings[0..<10].map(\.value), "no day is changed")
+
+        var withoutRanges = TableLayout()
+        withoutRanges.rangeDeviations = nil
+        let unranged = TableChecks.apply(readings: readings, positions: positions, layout: withoutRanges, reviewThreshold: 0.9)
+        XCTAssertEqual(unranged.readings[mean].value, "03.6", "without a range the mean is made to meet the misread total")
+        XCTAssertEqual(unranged.readings[total].flag, .ok, "and the two confirm each other")
+    }
+
     func testCandidatesAreOrderedByProbability() {
         let candidates = TableChecks.candidates(of: reading("28.7", probability: 0.8, alternatives: [0: 7, 1: 3, 2: 1]))
         XCTAssertEqual(candidates.first?.value, "28.7")
