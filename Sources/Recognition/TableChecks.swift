@@ -308,9 +308,11 @@ public enum TableChecks {
     /// gained a digit (101.8 for 1011.8, 90.8 for 20.8) falls far outside it; of the 456 transcribed
     /// data cells of the four dev stations none does. The range is learnt from the data rows only (a
     /// total row sums them), per sheet and column, with at least `minimumRowsForRange` values read.
-    /// A mean row's cells get it too: a mean lies among its days, so a mean read
-    /// a tenth of its size (2.3 for 23.0) is out of range, though it meets a total that lost a digit
-    /// (13.7 for 137.9: 13.7 / 6 = 2.3), which is how such a pair outvoted the days.
+    /// A mean row's cells get a range too, wider, at least half the median either way: a mean lies
+    /// among its days, so a mean read a tenth of its size (2.3 for 23.0) is out of it, though it
+    /// meets a total that lost a digit (13.7 for 137.9: 13.7 / 6 = 2.3), which is how such a pair
+    /// outvoted the days. Nearer misreads of a mean (a min's mean 17.9 read 11.9) are left to the
+    /// arithmetic, which asks the right value of them once their block's total stands.
     public static func rangeConstraints(values: [TableNumber?], positions: [TablePosition?], layout: TableLayout) -> [TableConstraint] {
         guard let deviations = layout.rangeDeviations else { return [] }
         var byColumn: [String: [Int]] = [:]
@@ -335,7 +337,11 @@ public enum TableChecks {
             let decimals = cells.map { Double(values[$0]!.decimals) }.median
             let scale = max(spread, min(0.05 * abs(median), Double(maximumRangeFloorUnits) * pow(10, -decimals.rounded())))
             let bounds = (median - deviations * scale)...(median + deviations * scale)
-            result += (cells + meansByColumn[key, default: []]).map { TableConstraint(kind: .range, cells: [$0], count: 0, bounds: bounds) }
+            result += cells.map { TableConstraint(kind: .range, cells: [$0], count: 0, bounds: bounds) }
+            let meanReach = max(deviations * scale, abs(median) / 2)
+            result += meansByColumn[key, default: []].map {
+                TableConstraint(kind: .range, cells: [$0], count: 0, bounds: (median - meanReach)...(median + meanReach))
+            }
         }
         return result
     }

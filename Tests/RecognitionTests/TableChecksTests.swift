@@ -501,8 +501,12 @@ final class TableChecksTests: XCTestCase {
                                                   layout: TableLayout())
         XCTAssertEqual(Set(ranges.flatMap(\.cells)), Set(0..<10).subtracting([6]).union([mean]),
                        "the days read and the mean have a range, the total none")
-        let bounds = try XCTUnwrap(ranges.first?.bounds)
-        XCTAssertTrue(bounds.contains(23.6) && !bounds.contains(3.6), "\(bounds)")
+        let dayBounds = try XCTUnwrap(ranges.first { $0.cells == [0] }?.bounds)
+        let meanBounds = try XCTUnwrap(ranges.first { $0.cells == [mean] }?.bounds)
+        XCTAssertFalse(dayBounds.contains(13.6), "\(dayBounds)")
+        XCTAssertTrue(meanBounds.contains(23.6) && meanBounds.contains(13.6) && meanBounds.contains(33.6),
+                      "\(meanBounds): a mean's range is wider, at least half the median either way")
+        XCTAssertFalse(meanBounds.contains(3.6) || meanBounds.contains(236.0), "\(meanBounds): a tenth or ten times the size is out")
 
         let checked = TableChecks.apply(readings: readings, positions: positions, layout: TableLayout(), reviewThreshold: 0.9)
         XCTAssertEqual(checked.readings[mean].value, "23.6", "the mean keeps its reading")
