@@ -1,9 +1,9 @@
 import Foundation
 
 /// Weight averaging ("model soup", Wortsman et al. 2022): models fine-tuned from one starting point
-/// with different seeds stay in one basin of the loss, so their element-wise mean is a model too, and
-/// it reads like their ensemble at one model's cost. What one fine-tune reads on an unseen hand
-/// depends on its seed; their mean depends on it less.
+/// with different seeds stay in one basin of the loss, so their element-wise mean is a model too, of
+/// one model's size and speed. What one fine-tune reads on an unseen hand depends on its seed; their
+/// mean depends on it less (models/README.md, session 19).
 extension ResNet {
     public struct AveragingError: Error, CustomStringConvertible, Equatable {
         public var description: String

@@ -113,8 +113,8 @@ public final class PipelineRunner {
     /// fits, as a reviewed proposal (`checks_doubted`: `derived`).
     /// 0.6.14: a written mean is its total over the count rounded or cut, never more than half a
     /// unit above; where derived values stand, the checks' implied values are searched again.
-    /// 0.6.15: a mean row's cells get their column's range, so a mean read a tenth of its size
-    /// cannot be taken to meet a total that lost a digit.
+    /// 0.6.15: a mean row's cells get a range (at least half their column's median either way), so
+    /// a mean read a tenth of its size cannot be taken to meet a total that lost a digit.
     public static let software = "logbook 0.6.15 (pipeline manifest format 1)"
     public static let defaultPipelinePath = "pipelines/default.yaml"
     public static let defaultModelPath = "models/logbook-digits.safetensors"
