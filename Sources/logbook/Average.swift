@@ -16,13 +16,13 @@ struct Average: ParsableCommand {
 
     func validate() throws {
         guard models.count >= 2 else { throw ValidationError("give at least two --model files to average") }
-        guard ["f32", "f16"].contains(dtype) else { throw ValidationError("--dtype must be f32 or f16") }
+        _ = try SafeTensors.DType(option: dtype)
     }
 
     func run() throws {
         let members = try models.map { try ResNet.load(path: $0) }
         let averaged = try ResNet.averaging(members, names: models)
-        try averaged.save(to: out, dtype: dtype == "f16" ? .f16 : .f32,
+        try averaged.save(to: out, dtype: try SafeTensors.DType(option: dtype),
                           metadata: ["logbook.averaged_from": models.joined(separator: ","),
                                      "logbook.members": "\(models.count)"])
         print("wrote \(out): the mean of \(models.count) models (\(models.joined(separator: ", ")))")
