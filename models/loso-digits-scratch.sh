@@ -23,7 +23,7 @@ for S in $STATIONS; do
     --augment archival-elastic --out "$R/digits" --resume --threads "$THREADS" 2> "$R/digits.log" | tail -1
   "$LOGBOOK" convert --model "$R/digits/model.safetensors" --out "$R/digits-f16.safetensors" --dtype f16
   "$LOGBOOK" calibrate --model "$R/digits-f16.safetensors" --data standard --data meteosaver --holdout-station "$S" \
-    --subset validation --out "$R/digits.safetensors" --threads "$THREADS"
+    --subset validation --out "$R/digits.safetensors" --report "$R/calibration" --threads "$THREADS"
   echo "== station $S held out, session 9's digit recipe"
   "$LOGBOOK" evaluate-cells --truth "runs/loso-segment/$S/truth.csv" --model "$R/digits.safetensors" \
     --cell-model "runs/loso-round2/$S/cells.safetensors" --out "$R/read" --json --threads "$THREADS" | tee "runs/loso-scratch/$S.json"

@@ -23,7 +23,7 @@ for S in $STATIONS; do
   mkdir -p "$R"
   [ -f "$R/round1-digits.safetensors" ] || "$LOGBOOK" calibrate --model "runs/loso-digits-pseudo/$S/model.safetensors" \
     --data standard --data meteosaver --holdout-station "$S" --subset validation --out "$R/round1-digits.safetensors" \
-    --threads "$THREADS"
+    --report "$R/calibration-round1" --threads "$THREADS"
   [ -f "runs/pseudo/round2-loso-$S.csv" ] || "$LOGBOOK" pseudo-label ../shared/data/archival/meteosaver-dev-unlabeled \
     --exclude-station "$S" --model "$R/round1-digits.safetensors" --cell-model "runs/cells-pseudo-loso-$S/model-f16.safetensors" \
     --out "runs/pseudo/round2-loso-$S.csv" --threads "$THREADS"
@@ -34,7 +34,7 @@ for S in $STATIONS; do
     --holdout-station "$S" --epochs 4 --batch 64 --seed 3 --optimizer adamw --lr 5e-4 --weight-decay 0.05 \
     --out "$R/digits" --resume --threads "$THREADS" 2> "$R/digits.log" | tail -1
   "$LOGBOOK" calibrate --model "$R/digits/model.safetensors" --data standard --data meteosaver --holdout-station "$S" \
-    --subset validation --out "$R/digits.safetensors" --threads "$THREADS"
+    --subset validation --out "$R/digits.safetensors" --report "$R/calibration" --threads "$THREADS"
   "$LOGBOOK" train-cells --data-root ../shared/data/digits --initial "runs/cells-pseudo-loso-$S/model-f16.safetensors" \
     --extra-truth runs/cell-pages/trainpage/cells/truth.csv --extra-truth runs/cell-pages/trainpage2/cells/truth.csv \
     --extra-truth runs/cell-pages/trainpage3/cells/truth.csv --extra-truth "runs/pseudo/round2-loso-$S.csv" \
