@@ -118,7 +118,8 @@ loso: release
 loso-round2: release
 	models/loso-round2.sh
 
-# The same with session 9's digit recipe (from scratch on all digits at once): runs/loso-scratch/S.json.
+# The same with session 9's digit recipe (from scratch on all digits at once): runs/loso-scratch/S.json,
+# and the four stations pooled (`logbook pool-cells`) in runs/loso-scratch/pooled.json.
 loso-scratch: release
 	models/loso-digits-scratch.sh
 

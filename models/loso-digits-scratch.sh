@@ -4,7 +4,8 @@
 # station S it reuses what models/loso-round2.sh made without S (round 2's labels of the other stations'
 # untranscribed cells, runs/pseudo/round2-loso-S-digits, and the whole-cell model runs/loso-round2/S/cells),
 # trains the digit model without any S cell, and reads S's transcribed cells with the two
-# (`evaluate-cells`, defaults): runs/loso-scratch/S.json.
+# (`evaluate-cells`, defaults): runs/loso-scratch/S.json; the stations done so far pooled
+# (models/loso-pool.sh): runs/loso-scratch/pooled.json.
 # Usage: models/loso-digits-scratch.sh [STATIONS...]   (resumable: rerun to finish a killed run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,3 +29,4 @@ for S in $STATIONS; do
   "$LOGBOOK" evaluate-cells --truth "runs/loso-segment/$S/truth.csv" --model "$R/digits.safetensors" \
     --cell-model "runs/loso-round2/$S/cells.safetensors" --out "$R/read" --json --threads "$THREADS" | tee "runs/loso-scratch/$S.json"
 done
+LOGBOOK="$LOGBOOK" models/loso-pool.sh runs/loso-scratch

@@ -7,7 +7,8 @@
 #      (runs/pseudo/round2-loso-S.csv) and their digits harvested;
 #   3. the digit model fine-tuned on clean + dev digits (S held out), those digits and the
 #      synthetic pages' digits; the whole-cell model on the synthetic pages' cells and those labels;
-#   4. S's transcribed cells read by the two (`evaluate-cells`, defaults): runs/loso-round2/S.json.
+#   4. S's transcribed cells read by the two (`evaluate-cells`, defaults): runs/loso-round2/S.json;
+#   5. the stations done so far pooled (models/loso-pool.sh): runs/loso-round2/pooled.json.
 # Usage: models/loso-round2.sh [STATIONS...]   (resumable: rerun to finish a killed run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,3 +46,4 @@ for S in $STATIONS; do
   "$LOGBOOK" evaluate-cells --truth "runs/loso-segment/$S/truth.csv" --model "$R/digits.safetensors" \
     --cell-model "$R/cells.safetensors" --out "$R/read" --json --threads "$THREADS" | tee "runs/loso-round2/$S.json"
 done
+LOGBOOK="$LOGBOOK" models/loso-pool.sh runs/loso-round2

@@ -9,7 +9,8 @@
 #   2. the digit model fine-tuned again from the clean model with the labelled cells' digits
 #      (runs/loso-digits-pseudo/S);
 #   3. S's transcribed cells read by the two (`evaluate-cells`, defaults: reader both, checks on,
-#      no decimals hint), alone: runs/loso-self/S.json, readings and wrong cells beside it.
+#      no decimals hint), alone: runs/loso-self/S.json, readings and wrong cells beside it;
+#   4. the stations done so far pooled (models/loso-pool.sh): runs/loso-self/pooled.json.
 # Usage: models/loso-self-train.sh [STATIONS...]   (resumable: rerun to finish a killed run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,3 +31,4 @@ for S in $STATIONS; do
     --cell-model "runs/cells-pseudo-loso-$S/model-f16.safetensors" --out "runs/loso-self/$S" --json \
     --threads "$THREADS" | tee "runs/loso-self/$S.json"
 done
+LOGBOOK="$LOGBOOK" models/loso-pool.sh runs/loso-self

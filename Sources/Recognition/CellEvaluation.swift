@@ -64,6 +64,8 @@ public struct ThresholdPoint: Sendable, Equatable {
     public var flaggedFraction: Double
     public var unflaggedAccuracy: Double
     public var unflaggedCells: Int
+    /// Unflagged cells read right: with `unflaggedCells`, what pools exactly across reports.
+    public var unflaggedExact: Int
 }
 
 /// What `CellEvaluation.evaluate` found.
@@ -249,7 +251,8 @@ public enum CellEvaluation {
             var scores = CellScores()
             for result in results { scores.add(result, flag: result.reading.flag(atThreshold: threshold)) }
             return ThresholdPoint(threshold: threshold, flaggedFraction: scores.flaggedFraction,
-                                  unflaggedAccuracy: scores.unflaggedAccuracy, unflaggedCells: scores.unflagged)
+                                  unflaggedAccuracy: scores.unflaggedAccuracy, unflaggedCells: scores.unflagged,
+                                  unflaggedExact: scores.unflaggedExact)
         }
         return CellEvaluationReport(truthCSV: "", reviewThreshold: reviewThreshold, results: results, overall: overall,
                                     perStation: hasStations ? stations.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } : [],
@@ -300,59 +303,26 @@ public enum CellEvaluation {
 
     /// The report as one JSON object (keys in snake_case; NaN as null).
     public static func json(_ report: CellEvaluationReport) -> String {
-        func number(_ value: Double) -> String {
-            value.isFinite ? String(format: "%.6g", value) : "null"
-        }
-        func string(_ text: String) -> String {
-            var escaped = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": escaped += "\\\""
-                case "\\": escaped += "\\\\"
-                case "\n": escaped += "\\n"
-                case "\r": escaped += "\\r"
-                case "\t": escaped += "\\t"
-                default:
-                    if scalar.value < 0x20 { escaped += String(format: "\\u%04x", scalar.value) }
-                    else { escaped.unicodeScalars.append(scalar) }
-                }
-            }
-            return escaped + "\""
-        }
-        func scores(_ s: CellScores) -> [(String, String)] {
-            [("cells", "\(s.cells)"), ("exact_value_accuracy", number(s.exactValueAccuracy)),
-             ("digit_accuracy", number(s.digitAccuracy)), ("flagged_fraction", number(s.flaggedFraction)),
-             ("unflagged_accuracy", number(s.unflaggedAccuracy)), ("exact", "\(s.exact)"),
-             ("digits_correct", "\(s.digitsCorrect)"), ("digits_total", "\(s.digitsTotal)"),
-             ("flags", object([("ok", "\(s.ok)"), ("review", "\(s.review)"), ("empty", "\(s.empty)"),
-                               ("unreadable", "\(s.unreadable)")]))]
-        }
-        func object(_ fields: [(String, String)]) -> String {
-            "{" + fields.map { string($0.0) + ": " + $0.1 }.joined(separator: ", ") + "}"
-        }
-        var fields = scores(report.overall)
+        typealias J = JSONFields
+        var fields = J.scores(report.overall)
         fields += [
-            ("truth", string(report.truthCSV)),
+            ("truth", J.string(report.truthCSV)),
             ("skipped", "\(report.skipped.count)"),
-            ("review_threshold", number(Double(report.reviewThreshold))),
-            ("cells_per_second", number(report.cellsPerSecond)),
-            ("read_seconds", number(report.readSeconds)),
-            ("load_seconds", number(report.loadSeconds)),
-            ("per_station", object(report.perStation.map { ($0.station, object(scores($0.scores))) })),
-            ("curve", "[" + report.curve.map { point in
-                object([("threshold", number(Double(point.threshold))), ("flagged_fraction", number(point.flaggedFraction)),
-                        ("unflagged_accuracy", number(point.unflaggedAccuracy)), ("unflagged_cells", "\(point.unflaggedCells)")])
-            }.joined(separator: ", ") + "]"),
-            ("digit_confusion", "[" + report.confusion.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }
-                .joined(separator: ", ") + "]"),
+            ("review_threshold", J.number(Double(report.reviewThreshold))),
+            ("cells_per_second", J.number(report.cellsPerSecond)),
+            ("read_seconds", J.number(report.readSeconds)),
+            ("load_seconds", J.number(report.loadSeconds)),
+            ("per_station", J.object(report.perStation.map { ($0.station, J.object(J.scores($0.scores))) })),
+            ("curve", J.curve(report.curve)),
+            ("digit_confusion", J.matrix(report.confusion)),
         ]
         if let checks = report.checks {
-            fields.append(("table_checks", object([
+            fields.append(("table_checks", J.object([
                 ("constraints", "\(checks.constraints)"), ("corrected", "\(checks.corrected)"), ("broken", "\(checks.broken)"),
-                ("column_decimals", object(checks.columnDecimals.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })),
-                ("relations", "[" + checks.relations.map(string).joined(separator: ", ") + "]")])))
+                ("column_decimals", J.object(checks.columnDecimals.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") })),
+                ("relations", "[" + checks.relations.map(J.string).joined(separator: ", ") + "]")])))
         }
-        return object(fields)
+        return J.object(fields)
     }
 
     /// One line per cell: image, station, column, truth, reading, confidence, flag, exact, the
@@ -433,5 +403,55 @@ public enum CellEvaluation {
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try writePNG(sheet, to: path)
         return shown.count
+    }
+}
+
+/// The pieces of the JSON reports (`CellEvaluation.json`, `CellEvaluation.json(pooled:)`).
+enum JSONFields {
+    static func number(_ value: Double) -> String {
+        value.isFinite ? String(format: "%.6g", value) : "null"
+    }
+
+    static func string(_ text: String) -> String {
+        var escaped = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            default:
+                if scalar.value < 0x20 { escaped += String(format: "\\u%04x", scalar.value) }
+                else { escaped.unicodeScalars.append(scalar) }
+            }
+        }
+        return escaped + "\""
+    }
+
+    static func object(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { string($0.0) + ": " + $0.1 }.joined(separator: ", ") + "}"
+    }
+
+    static func scores(_ s: CellScores) -> [(String, String)] {
+        [("cells", "\(s.cells)"), ("exact_value_accuracy", number(s.exactValueAccuracy)),
+         ("digit_accuracy", number(s.digitAccuracy)), ("flagged_fraction", number(s.flaggedFraction)),
+         ("unflagged_accuracy", number(s.unflaggedAccuracy)), ("exact", "\(s.exact)"),
+         ("digits_correct", "\(s.digitsCorrect)"), ("digits_total", "\(s.digitsTotal)"),
+         ("flags", object([("ok", "\(s.ok)"), ("review", "\(s.review)"), ("empty", "\(s.empty)"),
+                           ("unreadable", "\(s.unreadable)")])),
+         ("unflagged_exact", "\(s.unflaggedExact)")]
+    }
+
+    static func curve(_ points: [ThresholdPoint]) -> String {
+        "[" + points.map { point in
+            object([("threshold", number(Double(point.threshold))), ("flagged_fraction", number(point.flaggedFraction)),
+                    ("unflagged_accuracy", number(point.unflaggedAccuracy)), ("unflagged_cells", "\(point.unflaggedCells)"),
+                    ("unflagged_exact", "\(point.unflaggedExact)")])
+        }.joined(separator: ", ") + "]"
+    }
+
+    static func matrix(_ rows: [[Int]]) -> String {
+        "[" + rows.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
     }
 }

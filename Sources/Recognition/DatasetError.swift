@@ -27,6 +27,9 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case noImages
         /// A source spec that names neither a known data set nor a usable path.
         case unknownSource
+        /// Files that cannot be taken together (reports read at different review thresholds, or
+        /// holding the same station).
+        case incompatible
     }
 
     public var path: String

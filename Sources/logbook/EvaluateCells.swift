@@ -108,38 +108,18 @@ struct EvaluateCells: ParsableCommand {
             print(CellEvaluation.json(report))
             return
         }
-        func percent(_ value: Double) -> String { value.isFinite ? String(format: "%.2f%%", value * 100) : "n/a" }
-        func line(_ name: String, _ s: CellScores) -> String {
-            "\(name): \(s.cells) cells, exact values \(percent(s.exactValueAccuracy)) (\(s.exact)), "
-                + "digits \(percent(s.digitAccuracy)) (\(s.digitsCorrect)/\(s.digitsTotal)), "
-                + "flagged \(percent(s.flaggedFraction)), unflagged accuracy \(percent(s.unflaggedAccuracy)) "
-                + "(ok \(s.ok), review \(s.review), empty \(s.empty), unreadable \(s.unreadable))"
-        }
         let o = report.overall
         print("\(model) on \(truth): \(o.cells) cells, " + String(format: "%.1f cells/s", report.cellsPerSecond)
               + String(format: " (read %.2f s, load %.2f s)", report.readSeconds, report.loadSeconds))
         print("  cells                 \(o.cells)" + (report.skipped.isEmpty ? "" : " (\(report.skipped.count) truth rows not scored: values that are not numbers)"))
-        print("  exact value accuracy  \(percent(o.exactValueAccuracy)) (\(o.exact) of \(o.cells))")
-        print("  digit accuracy        \(percent(o.digitAccuracy)) (\(o.digitsCorrect) of \(o.digitsTotal))")
-        print("  flagged (threshold \(reviewThreshold))  \(percent(o.flaggedFraction)) (review \(o.review), unreadable \(o.unreadable); ok \(o.ok), empty \(o.empty))")
-        print("  unflagged accuracy    \(percent(o.unflaggedAccuracy)) (\(o.unflaggedExact) of \(o.unflagged))")
+        CellReportText.printScores(o, reviewThreshold: "\(reviewThreshold)")
         if let checks = report.checks {
             print("  table checks          \(checks.constraints) constraints, \(checks.corrected) cells corrected, \(checks.broken) still broken; relations: "
                   + (checks.relations.isEmpty ? "none" : checks.relations.joined(separator: "; "))
                   + (checks.columnDecimals.isEmpty ? "" : "; decimals set by the arithmetic: "
                      + checks.columnDecimals.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))
         }
-        for (station, scores) in report.perStation { print("  " + line("station \(station)", scores)) }
-        print("  review threshold -> flagged share, unflagged accuracy:")
-        for point in report.curve {
-            print(String(format: "    %.3f  %@  %@ (%d cells)", point.threshold, percent(point.flaggedFraction),
-                         percent(point.unflaggedAccuracy), point.unflaggedCells))
-        }
-        print("  digit confusion (aligned digits; rows truth, columns read):")
-        print("       " + (0..<10).map { String(format: "%5d", $0) }.joined())
-        for (digit, row) in report.confusion.enumerated() {
-            print(String(format: "    %d  ", digit) + row.map { String(format: "%5d", $0) }.joined())
-        }
+        CellReportText.printDetails(perStation: report.perStation, curve: report.curve, confusion: report.confusion)
         print("wrote \(out)/readings.csv" + (shown > 0 ? " and \(out)/wrong-cells.png (\(shown) cells)" : ""))
     }
 }
