@@ -87,6 +87,9 @@ public struct CellEvaluationReport: Sendable {
     public var checks: CheckSummary? = nil
     /// Truth rows left out of the scores, each with why ("line 7: value 'NA' is not a number").
     public var skipped: [String] = []
+    /// Set when the cells were read twice, the digit model adapted to them in between
+    /// (`CellAdaptation`): the scores above are the second reading's.
+    public var adaptation: CellAdaptation.Summary? = nil
 
     public struct CheckSummary: Sendable {
         public var constraints: Int
@@ -316,6 +319,12 @@ public enum CellEvaluation {
             ("curve", J.curve(report.curve)),
             ("digit_confusion", J.matrix(report.confusion)),
         ]
+        if let adaptation = report.adaptation {
+            fields.append(("adaptation", J.object([
+                ("cells", "\(adaptation.cells)"), ("digits", "\(adaptation.digits)"), ("steps", "\(adaptation.settings.steps)"),
+                ("learning_rate", J.number(Double(adaptation.settings.learningRate))), ("seed", "\(adaptation.settings.seed)"),
+                ("seconds", J.number(adaptation.seconds)), ("first_reading", J.object(J.scores(adaptation.firstReading)))])))
+        }
         if let checks = report.checks {
             fields.append(("table_checks", J.object([
                 ("constraints", "\(checks.constraints)"), ("corrected", "\(checks.corrected)"), ("broken", "\(checks.broken)"),

@@ -8,9 +8,11 @@ import Recognition
 enum ReaderChoice: String, ExpressibleByArgument, CaseIterable {
     case segment, sequence, both
 
-    /// The reader, with each model's own temperature when its file carries one.
-    func make(digitModel: String, cellModel: String, settings: CellReaderSettings) throws -> any CellImageReader {
-        func segment() throws -> CellReader { try CellReader(modelPath: digitModel, settings: settings) }
+    /// The reader, with each model's own temperature when its file carries one. `digitReader`, when
+    /// given, is the segment path's reader instead of one loaded from `digitModel`.
+    func make(digitModel: String, cellModel: String, settings: CellReaderSettings,
+              digitReader: CellReader? = nil) throws -> any CellImageReader {
+        func segment() throws -> CellReader { try digitReader ?? CellReader(modelPath: digitModel, settings: settings) }
         func sequence() throws -> CellSequenceReader { try CellSequenceReader(modelPath: cellModel, settings: settings) }
         switch self {
         case .segment: return try segment()
@@ -52,9 +54,14 @@ struct EvaluateCells: ParsableCommand {
     var strict = false
     @Flag(inversion: .prefixedNo, help: "Check and correct readings with the sheet's arithmetic (totals, means, column relations) when the truth has sheet, column and row columns.")
     var tableChecks = true
+    @Flag(inversion: .prefixedNo, help: "Read the cells twice: after the first reading, fine-tune the digit model on their digits labelled with the checked readings (no truth is used; `logbook adapt`), then read again with it. Only with a digit model (reader segment or both) and at least \(CellAdaptation.minimumDigits) digits.")
+    var adapt = true
+    @Option(help: "Adaptation steps (--adapt).") var adaptSteps: Int = CellAdaptation.Settings().steps
+    @Option(help: "Adaptation seed (--adapt).") var adaptSeed: UInt64 = CellAdaptation.Settings().seed
 
     func validate() throws {
         if let reviewThreshold, !(reviewThreshold >= 0 && reviewThreshold <= 1) { throw ValidationError("--review-threshold must be in 0...1") }
+        if adaptSteps < 1 { throw ValidationError("--adapt-steps must be at least 1") }
         _ = try parsedDecimals()
     }
 
@@ -93,9 +100,41 @@ struct EvaluateCells: ParsableCommand {
         var layout = tableChecks ? TableLayout() : .none
         if !ranges { layout.rangeDeviations = nil }
         if tableChecks { layout.roundingDoubtThreshold = roundingDoubt }
-        let report = try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader, layout: layout,
-                                                 strict: strict) { message in
-            FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+        func evaluate(with reader: any CellImageReader, warn: Bool) throws -> CellEvaluationReport {
+            try CellEvaluation.evaluate(truthCSV: truth, cellsFolder: cells, reader: reader, layout: layout, strict: strict) { message in
+                if warn { FileHandle.standardError.write(Data("warning: \(message)\n".utf8)) }
+            }
+        }
+        var report = try evaluate(with: reader, warn: true)
+        var adaptedModel: String?
+        if adapt && choice != .sequence {
+            // A new hand is read once, the digit model learns it from its own checked readings
+            // (the checks' corrections are this hand's misread digits), and it is read again.
+            let teachable = CellAdaptation.teachableCells(report.results)
+            let digits = ArchivalCells.labelledDigits(truth: teachable, originPrefix: "adapt").dataset
+            if digits.count >= CellAdaptation.minimumDigits {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let network = try ResNet.load(path: self.model)
+                let adaptation = CellAdaptation.Settings(steps: adaptSteps, seed: adaptSeed)
+                try CellAdaptation.adapt(network, on: digits, settings: adaptation)
+                var digitSettings = settings
+                let temperature = try Calibration.temperature(ofModelAt: self.model)
+                if let temperature { digitSettings.temperature = temperature }
+                let adaptedReader = try choice.make(digitModel: self.model, cellModel: cellModel, settings: settings,
+                                                    digitReader: CellReader(model: network, settings: digitSettings))
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let first = report.overall
+                report = try evaluate(with: adaptedReader, warn: false)
+                report.adaptation = CellAdaptation.Summary(cells: teachable.count, digits: digits.count, settings: adaptation,
+                                                           seconds: seconds, firstReading: first)
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                adaptedModel = out + "/adapted-digits.safetensors"
+                try network.save(to: adaptedModel!, metadata: [Calibration.temperatureMetadataKey: temperature.map { "\($0)" },
+                                                                "logbook.adapted_from": self.model,
+                                                                "logbook.adaptation": adaptation.json].compactMapValues { $0 })
+            } else if !json {
+                print("not adapted: \(digits.count) digits line up with the readings, fewer than \(CellAdaptation.minimumDigits)")
+            }
         }
         if decimals.all == nil && decimals.byColumn.isEmpty,
            let warning = CellEvaluation.wholeNumbersWarning(report.results.map(\.reading)) {
@@ -112,6 +151,13 @@ struct EvaluateCells: ParsableCommand {
         print("\(model) on \(truth): \(o.cells) cells, " + String(format: "%.1f cells/s", report.cellsPerSecond)
               + String(format: " (read %.2f s, load %.2f s)", report.readSeconds, report.loadSeconds))
         print("  cells                 \(o.cells)" + (report.skipped.isEmpty ? "" : " (\(report.skipped.count) truth rows not scored: values that are not numbers)"))
+        if let adaptation = report.adaptation {
+            let f = adaptation.firstReading
+            print("  read twice: the digit model adapted on \(adaptation.digits) digits of \(adaptation.cells) cells' checked readings"
+                  + String(format: " (%d steps, %.1f s; no truth used); first reading ", adaptation.settings.steps, adaptation.seconds)
+                  + "\(CellReportText.percent(f.exactValueAccuracy)) exact, \(CellReportText.percent(f.flaggedFraction)) flagged, "
+                  + "\(CellReportText.percent(f.unflaggedAccuracy)) unflagged right; the figures below are the second's")
+        }
         CellReportText.printScores(o, reviewThreshold: "\(reviewThreshold)")
         if let checks = report.checks {
             print("  table checks          \(checks.constraints) constraints, \(checks.corrected) cells corrected, \(checks.broken) still broken; relations: "
@@ -120,6 +166,7 @@ struct EvaluateCells: ParsableCommand {
                      + checks.columnDecimals.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))
         }
         CellReportText.printDetails(perStation: report.perStation, curve: report.curve, confusion: report.confusion)
-        print("wrote \(out)/readings.csv" + (shown > 0 ? " and \(out)/wrong-cells.png (\(shown) cells)" : ""))
+        print("wrote \(out)/readings.csv" + (shown > 0 ? " and \(out)/wrong-cells.png (\(shown) cells)" : "")
+              + (adaptedModel.map { ", and the adapted digit model \($0)" } ?? ""))
     }
 }

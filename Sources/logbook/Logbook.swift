@@ -8,7 +8,7 @@ struct Logbook: ParsableCommand {
         abstract: "Transcribe handwritten archival weather logbooks into checked data.",
         subcommands: [Train.self, Evaluate.self, Synth.self, EvaluateCells.self, Convert.self, Bench.self, Calibrate.self,
                       Run.self, Merge.self, StageCommand.self, Status.self, Score.self, Harvest.self, TrainCells.self,
-                      Review.self, Export.self, PseudoLabel.self, Average.self, PoolCells.self])
+                      Review.self, Export.self, PseudoLabel.self, Average.self, PoolCells.self, Adapt.self])
 }
 
 /// Options every compute-heavy command shares.

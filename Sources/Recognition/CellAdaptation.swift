@@ -1,0 +1,155 @@
+import Foundation
+import NeuralNet
+
+/// Teaches a digit model the hand of cells it has just read. The digits of the cells, labelled
+/// with the readings the table checks settled on (their corrections included), fine-tune the model
+/// a few steps; the cells are then read again. No transcription is used, so an archive can do this
+/// with its own scans: that is how a model trained on other stations meets a new one.
+///
+/// Why the checked readings and not only the `ok` cells: the checks' corrections are where the
+/// model misread this hand (an 8 read as 9 that a total put right), and those are the digits worth
+/// learning; a model fine-tuned on the cells it already read surely only grows surer of them
+/// (models/README.md, session 15).
+public enum CellAdaptation {
+    public struct Settings: Sendable, Equatable, Codable {
+        /// Optimizer steps, whatever the number of digits: a light touch on a large archive, many
+        /// passes over a small one.
+        public var steps = 64
+        public var batchSize = 64
+        public var learningRate: Float = 3e-4
+        public var weightDecay: Float = 0.05
+        public var seed: UInt64 = 1
+
+        public init(steps: Int = 64, batchSize: Int = 64, learningRate: Float = 3e-4, weightDecay: Float = 0.05, seed: UInt64 = 1) {
+            self.steps = steps
+            self.batchSize = batchSize
+            self.learningRate = learningRate
+            self.weightDecay = weightDecay
+            self.seed = seed
+        }
+
+        public var json: String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        }
+    }
+
+    /// Fewer digits than this teach a model nothing about a hand but their own noise.
+    public static let minimumDigits = 20
+
+    /// The cells of an `evaluate-cells` readings.csv (columns `image`, `reading`, `flag`, and
+    /// `station` when present) whose reading is a number, as truth rows with the reading as the
+    /// value: `ok` and `review` cells alike, never `unreadable` or `empty` ones. Relative image
+    /// paths are taken from the CSV's folder. Errors name the file and the line.
+    public static func readingsAsTruth(csv path: String) throws -> [CellTruth] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw DatasetError(path: path, kind: .missingFile, problem: "no such readings CSV")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DatasetError(path: path, kind: .unreadable, problem: "cannot read the file")
+        }
+        let lines = String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: true, whereSeparator: \.isNewline)
+            .map(String.init)
+        guard let headerLine = lines.first else { throw DatasetError(path: path, kind: .badRow, problem: "line 1: empty file") }
+        let header = CellTruth.splitCSVLine(headerLine)
+        guard let imageColumn = header.firstIndex(of: "image"), let readingColumn = header.firstIndex(of: "reading"),
+              let flagColumn = header.firstIndex(of: "flag") else {
+            throw DatasetError(path: path, kind: .badRow,
+                               problem: "line 1: header \(header) must name the columns 'image', 'reading' and 'flag' (evaluate-cells' readings.csv)")
+        }
+        let stationColumn = header.firstIndex(of: "station")
+        let folder = (path as NSString).deletingLastPathComponent
+        var truth: [CellTruth] = []
+        for (offset, line) in lines.enumerated().dropFirst() {
+            let fields = CellTruth.splitCSVLine(line)
+            guard fields.count == header.count else {
+                throw DatasetError(path: path, kind: .badRow, problem: "line \(offset + 1): \(fields.count) columns, the header has \(header.count)")
+            }
+            let reading = fields[readingColumn]
+            guard let flag = CellFlag(rawValue: fields[flagColumn]), isTeachable(reading: reading, flag: flag) else { continue }
+            let image = fields[imageColumn]
+            let resolved = image.hasPrefix("/") || folder.isEmpty ? image : folder + "/" + image
+            truth.append(CellTruth(imagePath: resolved, value: reading, station: stationColumn.map { fields[$0] } ?? ""))
+        }
+        return truth
+    }
+
+    /// Whether a cell's reading labels its digits: a number, read `ok` or `review`.
+    public static func isTeachable(reading: String, flag: CellFlag) -> Bool {
+        (flag == .ok || flag == .review) && CellEvaluation.number(reading) != nil
+    }
+
+    /// The evaluated cells whose readings label their digits, as truth rows with the reading as
+    /// the value (`isTeachable`); the transcription is not looked at.
+    public static func teachableCells(_ results: [CellResult]) -> [CellTruth] {
+        results.filter { isTeachable(reading: $0.reading.value, flag: $0.reading.flag) }
+            .map { CellTruth(imagePath: $0.truth.imagePath, value: $0.reading.value, station: $0.truth.station) }
+    }
+
+    /// What a read-adapt-read evaluation did (`evaluate-cells`, adapting by default).
+    public struct Summary: Sendable {
+        /// Cells whose readings labelled digits, the digits that lined up with them, the settings.
+        public var cells: Int
+        public var digits: Int
+        public var settings: Settings
+        public var seconds: Double
+        /// The scores of the first reading, before the model was adapted.
+        public var firstReading: CellScores
+
+        public init(cells: Int, digits: Int, settings: Settings, seconds: Double, firstReading: CellScores) {
+            self.cells = cells
+            self.digits = digits
+            self.settings = settings
+            self.seconds = seconds
+            self.firstReading = firstReading
+        }
+    }
+
+    /// Fine-tunes `model` in place on `digits` for `settings.steps` steps (AdamW, warm-up then
+    /// cosine decay, the archival augmentation), reshuffling whenever the digits run out, and keeps
+    /// the last step's weights: there is no truth to choose another by. `onStep` hears each step's
+    /// number and loss. Reproducible for a seed.
+    public static func adapt(_ model: ResNet, on digits: DigitDataset, settings: Settings,
+                             onStep: (_ step: Int, _ loss: Float) -> Void = { _, _ in }) throws {
+        guard digits.count >= minimumDigits else {
+            throw TrainingError(description: "\(digits.count) digits to adapt on, fewer than \(minimumDigits): read more cells first")
+        }
+        guard settings.steps >= 1, settings.batchSize >= 2, settings.learningRate > 0 else {
+            throw TrainingError(description: "adaptation needs steps >= 1, a batch >= 2 and a learning rate > 0")
+        }
+        let batch = min(settings.batchSize, digits.count)
+        let training = TrainingSettings(model: model.config, epochs: 1, batchSize: batch, seed: settings.seed, optimizer: .adamw,
+                                        learningRate: settings.learningRate, weightDecay: settings.weightDecay,
+                                        augmentation: .archival)
+        let optimizer = training.makeOptimizer(for: model.parameters)
+        let schedule = LearningRateSchedule.cosine(peak: settings.learningRate, warmupSteps: max(1, settings.steps / 8),
+                                                   totalSteps: settings.steps, floor: settings.learningRate * 0.01)
+        let computedInputGradient = model.computesInputGradient
+        model.computesInputGradient = false
+        defer { model.computesInputGradient = computedInputGradient }
+        var pass = 0, position = digits.count, order: [Int] = []
+        for step in 0..<settings.steps {
+            if position + batch > digits.count {
+                pass += 1
+                var shuffler = RandomGenerator(seed: settings.seed &+ UInt64(pass) &* 0x9E37_79B9)
+                order = shuffler.permutation(digits.count)
+                position = 0
+            }
+            let indices = Array(order[position..<(position + batch)])
+            position += batch
+            optimizer.learningRate = schedule.rate(atStep: step)
+            let input = DigitAugmenter.augmentBatch(digits, indices: indices, settings: training.augmentation,
+                                                    seed: settings.seed, epoch: pass)
+            optimizer.zeroGrad()
+            let logits = model.forward(input, training: true)
+            let loss = training.lossFunction(logits: logits, targets: indices.map { digits.labels[$0] })
+            guard loss.loss.isFinite else {
+                throw TrainingError(description: "loss became \(loss.loss) at step \(step + 1); lower the learning rate")
+            }
+            _ = model.backward(loss.gradient)
+            optimizer.step()
+            onStep(step + 1, loss.loss)
+        }
+    }
+}

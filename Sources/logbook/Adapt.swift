@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import NeuralNet
+import Pipeline
+import Recognition
+
+struct Adapt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fine-tune a digit model on the hand of cells it has read: their digits, labelled with the checked readings.",
+        discussion: """
+            READINGS is the readings.csv that `evaluate-cells` wrote. The cells read as numbers (ok or review) \
+            are cut into digits, labelled with those readings (the table checks' corrections included; no \
+            transcription is used), and the model is fine-tuned on them for --steps steps. The result keeps \
+            the model's calibrated temperature. Read the cells again with it: \
+            `logbook evaluate-cells --model OUT ...`.
+            """)
+
+    @OptionGroup var compute: ComputeOptions
+    @Option(help: "readings.csv written by evaluate-cells.") var readings: String
+    @Option(help: "The digit model that read them (.safetensors).")
+    var model: String = ShippedFiles.path("models/logbook-digits.safetensors")
+    @Option(help: "File to write the adapted model to.") var out: String
+    @Option(help: "Optimizer steps.") var steps: Int = CellAdaptation.Settings().steps
+    @Option(help: "Digits per step.") var batch: Int = CellAdaptation.Settings().batchSize
+    @Option(help: "Peak learning rate (AdamW, warm-up then cosine decay).") var lr: Float = CellAdaptation.Settings().learningRate
+    @Option(help: "Seed for shuffling and augmentation.") var seed: UInt64 = CellAdaptation.Settings().seed
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard batch >= 2 else { throw ValidationError("--batch must be at least 2") }
+        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+    }
+
+    func run() throws {
+        compute.apply()
+        let truth = try CellAdaptation.readingsAsTruth(csv: readings)
+        let (digits, summary) = ArchivalCells.labelledDigits(truth: truth, originPrefix: "adapt")
+        print("\(readings): \(truth.count) cells read as numbers, \(summary.cellsKept) cut into \(digits.count) digits"
+              + " that line up with their readings")
+        let network = try ResNet.load(path: model)
+        let file = try SafeTensors.read(path: model)
+        let settings = CellAdaptation.Settings(steps: steps, batchSize: batch, learningRate: lr, seed: seed)
+        let start = DispatchTime.now().uptimeNanoseconds
+        var first: Float?, last: Float = 0
+        try CellAdaptation.adapt(network, on: digits, settings: settings) { step, loss in
+            if first == nil { first = loss }
+            last = loss
+            if step % 16 == 0 || step == steps { print("step \(step): loss " + String(format: "%.3f", loss)) }
+        }
+        var metadata = ["logbook.adapted_from": model, "logbook.adaptation": settings.json,
+                        "logbook.adapted_on": "\(readings) (\(digits.count) digits of \(summary.cellsKept) cells)"]
+        metadata[Calibration.temperatureMetadataKey] = file.metadata[Calibration.temperatureMetadataKey]
+        try network.save(to: out, metadata: metadata)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print(String(format: "adapted in %.1f s (loss %.3f -> %.3f); wrote %@", seconds, first ?? 0, last, out))
+    }
+}
