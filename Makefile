@@ -172,9 +172,10 @@ bench: release
 	  python3 benchmarks/peers.py --threads $(THREADS) --batch 64 --json out/bench/peers.json; \
 	else echo "PyTorch not installed: pip install torch onnxruntime onnx to compare"; fi
 	python3 benchmarks/compare.py out/bench/ours.json out/bench/peers.json
-	@# Cells/s of each reading path on the real dev cells (reading, table checks included).
+	@# Cells/s of each reading path on the real dev cells (reading, table checks included; read once:
+	@# evaluate-cells' adaptation, about 20 s on 2 cores, is a step before a second reading).
 	@if [ -f $(SHARED)/data/archival/meteosaver-dev/truth.csv ]; then for reader in segment sequence both; do \
-	  $(LOGBOOK) evaluate-cells --truth $(SHARED)/data/archival/meteosaver-dev/truth.csv --reader $$reader \
+	  $(LOGBOOK) evaluate-cells --truth $(SHARED)/data/archival/meteosaver-dev/truth.csv --reader $$reader --no-adapt \
 	    --threads $(THREADS) --out out/bench/cells-$$reader | head -1; done; \
 	else echo "$(SHARED)/data/archival missing: no cells/s figures"; fi
 	@if command -v tesseract >/dev/null 2>&1; then \
