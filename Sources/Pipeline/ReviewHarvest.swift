@@ -14,9 +14,13 @@ public struct ReviewHarvestResult: Sendable {
 }
 
 public enum ReviewHarvest {
-    /// Cells worth learning from: reviewed by a person, or read `ok` at least this sure.
-    static func isTrusted(flag: String, confidence: Double, value: String, minConfidence: Double) -> Bool {
+    /// Cells worth learning from: reviewed by a person, or read `ok` at least this sure; with
+    /// `everyReading`, every cell read as a number, `review` included (the checked readings that
+    /// `logbook adapt` teaches a model a hand from: the checks' corrections are `review`).
+    static func isTrusted(flag: String, confidence: Double, value: String, minConfidence: Double,
+                          everyReading: Bool = false) -> Bool {
         guard ReviewText.isNumber(value) else { return false }
+        if everyReading && (flag == "ok" || flag == "review") { return true }
         return flag == "corrected" || flag == "confirmed" || (flag == "ok" && confidence >= minConfidence)
     }
 
@@ -25,7 +29,7 @@ public enum ReviewHarvest {
     /// already has whole pages transcribed by hand (or synthetic pages) teaches the readers its
     /// cells as the pipeline cuts them.
     public static func harvest(runFolder: String, out: String, minConfidence: Double = 0.99,
-                               truth truthPath: String? = nil) throws -> ReviewHarvestResult {
+                               truth truthPath: String? = nil, everyReading: Bool = false) throws -> ReviewHarvestResult {
         let manifest = try RunManifest.load(runFolder: runFolder)
         let folder = RunFolder(runFolder)
         var chosen: [(page: String, row: Int, column: Int, value: String, flag: String, box: [Int]?)] = []
@@ -38,7 +42,8 @@ public enum ReviewHarvest {
             for row in transcription.table.rows.indices {
                 func field(_ name: String) -> String { transcription.field(name, row: row) }
                 let value = field("value"), flag = field("flag")
-                guard isTrusted(flag: flag, confidence: Double(field("confidence")) ?? 0, value: value, minConfidence: minConfidence),
+                guard isTrusted(flag: flag, confidence: Double(field("confidence")) ?? 0, value: value, minConfidence: minConfidence,
+                                everyReading: everyReading),
                       let r = Int(field("row")), let c = Int(field("column")) else { continue }
                 chosen.append((field("page"), r, c, value, flag, nil))
             }

@@ -8,7 +8,8 @@ struct Adapt: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fine-tune a digit model on the hand of cells it has read: their digits, labelled with the checked readings.",
         discussion: """
-            READINGS is the readings.csv that `evaluate-cells` wrote. The cells read as numbers (ok or review) \
+            --readings is the readings.csv that `evaluate-cells` wrote; for a pipeline run, --truth takes \
+            `logbook review harvest --every-reading`'s OUT/cells/truth.csv. The cells read as numbers (ok or review) \
             are cut into digits, labelled with those readings (the table checks' corrections included; no \
             transcription is used), and the model is fine-tuned on them for --steps steps. The result keeps \
             the model's calibrated temperature. Read the cells again with it: \
@@ -16,7 +17,9 @@ struct Adapt: ParsableCommand {
             """)
 
     @OptionGroup var compute: ComputeOptions
-    @Option(help: "readings.csv written by evaluate-cells.") var readings: String
+    @Option(help: "readings.csv written by evaluate-cells.") var readings: String?
+    @Option(help: "Or a CSV of cell images and their readings (image,value), e.g. `logbook review harvest --every-reading`'s OUT/cells/truth.csv for a pipeline run.")
+    var truth: String?
     @Option(help: "The digit model that read them (.safetensors).")
     var model: String = ShippedFiles.path("models/logbook-digits.safetensors")
     @Option(help: "File to write the adapted model to.") var out: String
@@ -26,6 +29,7 @@ struct Adapt: ParsableCommand {
     @Option(help: "Seed for shuffling and augmentation.") var seed: UInt64 = CellAdaptation.Settings().seed
 
     func validate() throws {
+        guard (readings == nil) != (truth == nil) else { throw ValidationError("give --readings or --truth, one of them") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard batch >= 2 else { throw ValidationError("--batch must be at least 2") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number") }
@@ -33,9 +37,11 @@ struct Adapt: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let truth = try CellAdaptation.readingsAsTruth(csv: readings)
-        let (digits, summary) = ArchivalCells.labelledDigits(truth: truth, originPrefix: "adapt")
-        print("\(readings): \(truth.count) cells read as numbers, \(summary.cellsKept) cut into \(digits.count) digits"
+        let source = readings ?? truth!
+        let cells = try readings.map(CellAdaptation.readingsAsTruth(csv:))
+            ?? CellTruth.readTruth(csv: source, anyValue: true).filter { CellEvaluation.number($0.value) != nil }
+        let (digits, summary) = ArchivalCells.labelledDigits(truth: cells, originPrefix: "adapt")
+        print("\(source): \(cells.count) cells read as numbers, \(summary.cellsKept) cut into \(digits.count) digits"
               + " that line up with their readings")
         let network = try ResNet.load(path: model)
         let file = try SafeTensors.read(path: model)
@@ -48,7 +54,7 @@ struct Adapt: ParsableCommand {
             if step % 16 == 0 || step == steps { print("step \(step): loss " + String(format: "%.3f", loss)) }
         }
         var metadata = ["logbook.adapted_from": model, "logbook.adaptation": settings.json,
-                        "logbook.adapted_on": "\(readings) (\(digits.count) digits of \(summary.cellsKept) cells)"]
+                        "logbook.adapted_on": "\(source) (\(digits.count) digits of \(summary.cellsKept) cells)"]
         metadata[Calibration.temperatureMetadataKey] = file.metadata[Calibration.temperatureMetadataKey]
         try network.save(to: out, metadata: metadata)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
