@@ -152,4 +152,19 @@ public enum CellAdaptation {
             onStep(step + 1, loss.loss)
         }
     }
+
+    /// The model at `path`, adapted on `digits` (`adapt`), with the metadata to store it under: its
+    /// temperature (calibrating again would need truth, so the adapted model keeps it), the file it
+    /// came from and the settings. `temperature` is nil when the file has none.
+    public static func adaptedModel(at path: String, on digits: DigitDataset, settings: Settings,
+                                    onStep: (_ step: Int, _ loss: Float) -> Void = { _, _ in }) throws
+        -> (model: ResNet, temperature: Float?, metadata: [String: String]) {
+        let file = try SafeTensors.read(path: path)
+        let model = try ResNet.load(path: path)
+        try adapt(model, on: digits, settings: settings, onStep: onStep)
+        var metadata = ["logbook.adapted_from": path, "logbook.adaptation": settings.json]
+        let temperature = Calibration.temperature(metadata: file.metadata)
+        if temperature != nil { metadata[Calibration.temperatureMetadataKey] = file.metadata[Calibration.temperatureMetadataKey] }
+        return (model, temperature, metadata)
+    }
 }

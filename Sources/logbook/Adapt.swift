@@ -43,20 +43,17 @@ struct Adapt: ParsableCommand {
         let (digits, summary) = ArchivalCells.labelledDigits(truth: cells, originPrefix: "adapt")
         print("\(source): \(cells.count) cells read as numbers, \(summary.cellsKept) cut into \(digits.count) digits"
               + " that line up with their readings")
-        let network = try ResNet.load(path: model)
-        let file = try SafeTensors.read(path: model)
         let settings = CellAdaptation.Settings(steps: steps, batchSize: batch, learningRate: lr, seed: seed)
         let start = DispatchTime.now().uptimeNanoseconds
         var first: Float?, last: Float = 0
-        try CellAdaptation.adapt(network, on: digits, settings: settings) { step, loss in
+        let adapted = try CellAdaptation.adaptedModel(at: model, on: digits, settings: settings) { step, loss in
             if first == nil { first = loss }
             last = loss
             if step % 16 == 0 || step == steps { print("step \(step): loss " + String(format: "%.3f", loss)) }
         }
-        var metadata = ["logbook.adapted_from": model, "logbook.adaptation": settings.json,
-                        "logbook.adapted_on": "\(source) (\(digits.count) digits of \(summary.cellsKept) cells)"]
-        metadata[Calibration.temperatureMetadataKey] = file.metadata[Calibration.temperatureMetadataKey]
-        try network.save(to: out, metadata: metadata)
+        var metadata = adapted.metadata
+        metadata["logbook.adapted_on"] = "\(source) (\(digits.count) digits of \(summary.cellsKept) cells)"
+        try adapted.model.save(to: out, metadata: metadata)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         print(String(format: "adapted in %.1f s (loss %.3f -> %.3f); wrote %@", seconds, first ?? 0, last, out))
     }

@@ -114,14 +114,12 @@ struct EvaluateCells: ParsableCommand {
             let digits = ArchivalCells.labelledDigits(truth: teachable, originPrefix: "adapt").dataset
             if digits.count >= CellAdaptation.minimumDigits {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let network = try ResNet.load(path: self.model)
                 let adaptation = CellAdaptation.Settings(steps: adaptSteps, seed: adaptSeed)
-                try CellAdaptation.adapt(network, on: digits, settings: adaptation)
+                let adapted = try CellAdaptation.adaptedModel(at: self.model, on: digits, settings: adaptation)
                 var digitSettings = settings
-                let temperature = try Calibration.temperature(ofModelAt: self.model)
-                if let temperature { digitSettings.temperature = temperature }
+                if let temperature = adapted.temperature { digitSettings.temperature = temperature }
                 let adaptedReader = try choice.make(digitModel: self.model, cellModel: cellModel, settings: settings,
-                                                    digitReader: CellReader(model: network, settings: digitSettings))
+                                                    digitReader: CellReader(model: adapted.model, settings: digitSettings))
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 let first = report.overall
                 report = try evaluate(with: adaptedReader, warn: false)
@@ -129,9 +127,7 @@ struct EvaluateCells: ParsableCommand {
                                                            seconds: seconds, firstReading: first)
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
                 adaptedModel = out + "/adapted-digits.safetensors"
-                try network.save(to: adaptedModel!, metadata: [Calibration.temperatureMetadataKey: temperature.map { "\($0)" },
-                                                                "logbook.adapted_from": self.model,
-                                                                "logbook.adaptation": adaptation.json].compactMapValues { $0 })
+                try adapted.model.save(to: adaptedModel!, metadata: adapted.metadata)
             } else if !json {
                 print("not adapted: \(digits.count) digits line up with the readings, fewer than \(CellAdaptation.minimumDigits)")
             }
