@@ -139,16 +139,8 @@ public enum CellAdaptation {
             let indices = Array(order[position..<(position + batch)])
             position += batch
             optimizer.learningRate = schedule.rate(atStep: step)
-            let input = DigitAugmenter.augmentBatch(digits, indices: indices, settings: training.augmentation,
-                                                    seed: settings.seed, epoch: pass)
-            optimizer.zeroGrad()
-            let logits = model.forward(input, training: true)
-            let loss = training.lossFunction(logits: logits, targets: indices.map { digits.labels[$0] })
-            guard loss.loss.isFinite else {
-                throw TrainingError(description: "loss became \(loss.loss) at step \(step + 1); lower the learning rate")
-            }
-            _ = model.backward(loss.gradient)
-            optimizer.step()
+            let (loss, _) = try training.step(model, optimizer: optimizer, dataset: digits, indices: indices, epoch: pass,
+                                              position: "step \(step + 1)")
             onStep(step + 1, loss.loss)
         }
     }

@@ -94,17 +94,9 @@ public final class Trainer {
                 let indices = Array(order[(step * batch)..<((step + 1) * batch)])
                 let globalStep = (epoch - 1) * stepsPerEpoch + step
                 optimizer.learningRate = schedule.rate(atStep: globalStep)
-                let input = DigitAugmenter.augmentBatch(train, indices: indices, settings: settings.augmentation,
-                                                        seed: settings.seed, epoch: epoch)
                 let targets = indices.map { train.labels[$0] }
-                optimizer.zeroGrad()
-                let logits = model.forward(input, training: true)
-                let loss = settings.lossFunction(logits: logits, targets: targets)
-                guard loss.loss.isFinite else {
-                    throw TrainingError(description: "loss became \(loss.loss) at epoch \(epoch) step \(step + 1); lower the learning rate")
-                }
-                _ = model.backward(loss.gradient)
-                optimizer.step()
+                let (loss, logits) = try settings.step(model, optimizer: optimizer, dataset: train, indices: indices, epoch: epoch,
+                                                       position: "epoch \(epoch) step \(step + 1)")
 
                 lossSum += Double(loss.loss) * Double(batch)
                 correct += zip(logits.argmaxRows(), targets).filter { $0 == $1 }.count

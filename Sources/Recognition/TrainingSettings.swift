@@ -75,6 +75,23 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         }
     }
 
+    /// One optimizer step on the dataset's images at `indices`, augmented for `epoch`: forward in
+    /// training mode, the loss, backward, the update. A loss that is not finite throws before the
+    /// update, naming `position` ("epoch 3 step 12").
+    func step(_ model: ResNet, optimizer: Optimizer, dataset: DigitDataset, indices: [Int], epoch: Int,
+              position: @autoclosure () -> String) throws -> (loss: LossResult, logits: Tensor) {
+        let input = DigitAugmenter.augmentBatch(dataset, indices: indices, settings: augmentation, seed: seed, epoch: epoch)
+        optimizer.zeroGrad()
+        let logits = model.forward(input, training: true)
+        let loss = lossFunction(logits: logits, targets: indices.map { dataset.labels[$0] })
+        guard loss.loss.isFinite else {
+            throw TrainingError(description: "loss became \(loss.loss) at \(position()); lower the learning rate")
+        }
+        _ = model.backward(loss.gradient)
+        optimizer.step()
+        return (loss, logits)
+    }
+
     public var json: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
