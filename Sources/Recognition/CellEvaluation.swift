@@ -90,6 +90,8 @@ public struct CellEvaluationReport: Sendable {
     /// Set when the cells were read twice, the digit model adapted to them in between
     /// (`CellAdaptation`): the scores above are the second reading's.
     public var adaptation: CellAdaptation.Summary? = nil
+    /// Set when adapting was asked for and not done: why (`CellAdaptation.reasonNotToAdapt`, too few digits).
+    public var notAdapted: String? = nil
 
     public struct CheckSummary: Sendable {
         public var constraints: Int
@@ -325,6 +327,7 @@ public enum CellEvaluation {
                 ("learning_rate", J.number(Double(adaptation.settings.learningRate))), ("seed", "\(adaptation.settings.seed)"),
                 ("seconds", J.number(adaptation.seconds)), ("first_reading", J.object(J.scores(adaptation.firstReading)))])))
         }
+        if let notAdapted = report.notAdapted { fields.append(("not_adapted", J.string(notAdapted))) }
         if let checks = report.checks {
             fields.append(("table_checks", J.object([
                 ("constraints", "\(checks.constraints)"), ("corrected", "\(checks.corrected)"), ("broken", "\(checks.broken)"),

@@ -13,7 +13,8 @@ struct Adapt: ParsableCommand {
             are cut into digits, labelled with those readings (the table checks' corrections included; no \
             transcription is used), and the model is fine-tuned on them for --steps steps. The result keeps \
             the model's calibrated temperature. Read the cells again with it: \
-            `logbook evaluate-cells --model OUT ...`.
+            `logbook evaluate-cells --model OUT ...`. Adapt on readings the table checks saw: unchecked \
+            readings teach the model its own misreadings (evaluate-cells does not adapt without them).
             """)
 
     @OptionGroup var compute: ComputeOptions

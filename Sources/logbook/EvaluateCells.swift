@@ -54,7 +54,7 @@ struct EvaluateCells: ParsableCommand {
     var strict = false
     @Flag(inversion: .prefixedNo, help: "Check and correct readings with the sheet's arithmetic (totals, means, column relations) when the truth has sheet, column and row columns.")
     var tableChecks = true
-    @Flag(inversion: .prefixedNo, help: "Read the cells twice: after the first reading, fine-tune the digit model on their digits labelled with the checked readings (no truth is used; `logbook adapt`), then read again with it. Only with a digit model (reader segment or both) and at least \(CellAdaptation.minimumDigits) digits.")
+    @Flag(inversion: .prefixedNo, help: "Read the cells twice: after the first reading, fine-tune the digit model on their digits labelled with the checked readings (no truth is used; `logbook adapt`), then read again with it. Only with a digit model (reader segment or both), table checks that ran and at least \(CellAdaptation.minimumDigits) digits.")
     var adapt = true
     @Option(help: "Adaptation steps (--adapt).") var adaptSteps: Int = CellAdaptation.Settings().steps
     @Option(help: "Adaptation seed (--adapt).") var adaptSeed: UInt64 = CellAdaptation.Settings().seed
@@ -112,7 +112,11 @@ struct EvaluateCells: ParsableCommand {
             // (the checks' corrections are this hand's misread digits), and it is read again.
             let teachable = CellAdaptation.teachableCells(report.results)
             let digits = ArchivalCells.labelledDigits(truth: teachable, originPrefix: "adapt").dataset
-            if digits.count >= CellAdaptation.minimumDigits {
+            if let reason = CellAdaptation.reasonNotToAdapt(checks: report.checks) {
+                report.notAdapted = reason
+            } else if digits.count < CellAdaptation.minimumDigits {
+                report.notAdapted = "\(digits.count) digits line up with the readings, fewer than \(CellAdaptation.minimumDigits)"
+            } else {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let adaptation = CellAdaptation.Settings(steps: adaptSteps, seed: adaptSeed)
                 let adapted = try CellAdaptation.adaptedModel(at: self.model, on: digits, settings: adaptation)
@@ -128,9 +132,8 @@ struct EvaluateCells: ParsableCommand {
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
                 adaptedModel = out + "/adapted-digits.safetensors"
                 try adapted.model.save(to: adaptedModel!, metadata: adapted.metadata)
-            } else if !json {
-                print("not adapted: \(digits.count) digits line up with the readings, fewer than \(CellAdaptation.minimumDigits)")
             }
+            if let reason = report.notAdapted, !json { print("read once, not adapted: \(reason)") }
         }
         if decimals.all == nil && decimals.byColumn.isEmpty,
            let warning = CellEvaluation.wholeNumbersWarning(report.results.map(\.reading)) {

@@ -52,6 +52,16 @@ final class CellAdaptationTests: RecognitionTestCase {
             .hasPrefix("line 2") ?? false)
     }
 
+    /// Readings teach the model only once the table checks ran on them: no checks, or checks that
+    /// found no constraint, leave the readings the model's own.
+    func testOnlyCheckedReadingsMayTeach() {
+        XCTAssertNotNil(CellAdaptation.reasonNotToAdapt(checks: nil))
+        let none = CellEvaluationReport.CheckSummary(constraints: 0, relations: [], corrected: 0, broken: 0)
+        XCTAssertTrue(CellAdaptation.reasonNotToAdapt(checks: none)?.contains("no table checks") ?? false)
+        let ran = CellEvaluationReport.CheckSummary(constraints: 12, relations: ["total"], corrected: 0, broken: 0)
+        XCTAssertNil(CellAdaptation.reasonNotToAdapt(checks: ran))
+    }
+
     /// The model learns the labels it is given, also where they go against what it read: a network
     /// that reads a new hand at chance reads it after adaptation, the loss falls, and the same
     /// seed gives the same weights.
