@@ -15,13 +15,28 @@ public struct ReviewHarvestResult: Sendable {
 
 public enum ReviewHarvest {
     /// Cells worth learning from: reviewed by a person, or read `ok` at least this sure; with
-    /// `everyReading`, every cell read as a number, `review` included (the checked readings that
-    /// `logbook adapt` teaches a model a hand from: the checks' corrections are `review`).
+    /// `checkedReadings`, every cell read as a number that the table checks saw (`checked`),
+    /// `review` included, whatever its confidence: the readings `logbook adapt` teaches a model a
+    /// hand from (the checks' corrections are `review`; `CellAdaptation.isTeachable`).
     static func isTrusted(flag: String, confidence: Double, value: String, minConfidence: Double,
-                          everyReading: Bool = false) -> Bool {
+                          checkedReadings: Bool = false, checked: Bool = false) -> Bool {
         guard ReviewText.isNumber(value) else { return false }
-        if everyReading && (flag == "ok" || flag == "review") { return true }
+        if checkedReadings, let cellFlag = CellFlag(rawValue: flag), cellFlag == .ok || cellFlag == .review {
+            return CellAdaptation.isTeachable(reading: value, flag: cellFlag, checked: checked)
+        }
         return flag == "corrected" || flag == "confirmed" || (flag == "ok" && confidence >= minConfidence)
+    }
+
+    /// The cells of the run's pages that a table check held or broke in, by page id, row and column.
+    static func checkedCells(_ manifest: RunManifest, folder: RunFolder) -> Set<String> {
+        var checked: Set<String> = []
+        for record in manifest.pages where record.record(.classify)?.status == .done {
+            guard let readings = try? ClassifyStage.load(record: record, folder: folder) else { continue }
+            for cell in readings.cells where cell.checksHeld != nil || cell.checksBroken != nil {
+                checked.insert("\(record.id)|\(cell.row)|\(cell.column)")
+            }
+        }
+        return checked
     }
 
     /// With `truth` (a transcription-format CSV: page, row, column, value), every transcribed
@@ -29,7 +44,7 @@ public enum ReviewHarvest {
     /// already has whole pages transcribed by hand (or synthetic pages) teaches the readers its
     /// cells as the pipeline cuts them.
     public static func harvest(runFolder: String, out: String, minConfidence: Double = 0.99,
-                               truth truthPath: String? = nil, everyReading: Bool = false) throws -> ReviewHarvestResult {
+                               truth truthPath: String? = nil, checkedReadings: Bool = false) throws -> ReviewHarvestResult {
         let manifest = try RunManifest.load(runFolder: runFolder)
         let folder = RunFolder(runFolder)
         var chosen: [(page: String, row: Int, column: Int, value: String, flag: String, box: [Int]?)] = []
@@ -39,11 +54,13 @@ public enum ReviewHarvest {
             }
         } else {
             let transcription = try TranscriptionTable.load(runFolder: runFolder)
+            let checked = checkedReadings ? checkedCells(manifest, folder: folder) : []
             for row in transcription.table.rows.indices {
                 func field(_ name: String) -> String { transcription.field(name, row: row) }
                 let value = field("value"), flag = field("flag")
                 guard isTrusted(flag: flag, confidence: Double(field("confidence")) ?? 0, value: value, minConfidence: minConfidence,
-                                everyReading: everyReading),
+                                checkedReadings: checkedReadings,
+                                checked: checked.contains(field("page") + "|" + field("row") + "|" + field("column"))),
                       let r = Int(field("row")), let c = Int(field("column")) else { continue }
                 chosen.append((field("page"), r, c, value, flag, nil))
             }
@@ -80,7 +97,9 @@ public enum ReviewHarvest {
         }
         try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: out + "/cells/truth.csv")
         guard !truth.isEmpty else {
-            throw PipelineError(path: runFolder, problem: "no corrected, confirmed or surely read cells to harvest")
+            throw PipelineError(path: runFolder, problem: checkedReadings
+                ? "no corrected or confirmed cells, and no cell read as a number that the table checks saw, to harvest"
+                : "no corrected, confirmed or surely read cells to harvest")
         }
         let report = try ArchivalCells.harvest(truth: truth, into: out)
         return ReviewHarvestResult(cells: truth.count, corrected: corrected, report: report)

@@ -90,7 +90,7 @@ public struct CellEvaluationReport: Sendable {
     /// Set when the cells were read twice, the digit model adapted to them in between
     /// (`CellAdaptation`): the scores above are the second reading's.
     public var adaptation: CellAdaptation.Summary? = nil
-    /// Set when adapting was asked for and not done: why (`CellAdaptation.reasonNotToAdapt`, too few digits).
+    /// Set when adapting was asked for and not done: why (`CellAdaptation.reasonNotToAdapt`).
     public var notAdapted: String? = nil
 
     public struct CheckSummary: Sendable {

@@ -9,17 +9,17 @@ struct Adapt: ParsableCommand {
         abstract: "Fine-tune a digit model on the hand of cells it has read: their digits, labelled with the checked readings.",
         discussion: """
             --readings is the readings.csv that `evaluate-cells` wrote; for a pipeline run, --truth takes \
-            `logbook review harvest --every-reading`'s OUT/cells/truth.csv. The cells read as numbers (ok or review) \
-            are cut into digits, labelled with those readings (the table checks' corrections included; no \
-            transcription is used), and the model is fine-tuned on them for --steps steps. The result keeps \
-            the model's calibrated temperature. Read the cells again with it: \
-            `logbook evaluate-cells --model OUT ...`. Adapt on readings the table checks saw: unchecked \
-            readings teach the model its own misreadings (evaluate-cells does not adapt without them).
+            `logbook review harvest --checked-readings`'s OUT/cells/truth.csv (or use `logbook run --adapt`). \
+            The cells read as numbers (ok or review) that the table checks saw are cut into digits, labelled \
+            with those readings (the checks' corrections included; no transcription is used; unchecked \
+            readings would teach the model its own misreadings), and the model is fine-tuned on them for \
+            --steps steps. The result keeps the model's calibrated temperature. Read the cells again with it: \
+            `logbook evaluate-cells --model OUT ...`.
             """)
 
     @OptionGroup var compute: ComputeOptions
     @Option(help: "readings.csv written by evaluate-cells.") var readings: String?
-    @Option(help: "Or a CSV of cell images and their readings (image,value), e.g. `logbook review harvest --every-reading`'s OUT/cells/truth.csv for a pipeline run.")
+    @Option(help: "Or a CSV of cell images and their readings (image,value), e.g. `logbook review harvest --checked-readings`'s OUT/cells/truth.csv for a pipeline run.")
     var truth: String?
     @Option(help: "The digit model that read them (.safetensors).")
     var model: String = ShippedFiles.path("models/logbook-digits.safetensors")

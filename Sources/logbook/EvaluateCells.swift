@@ -112,10 +112,8 @@ struct EvaluateCells: ParsableCommand {
             // (the checks' corrections are this hand's misread digits), and it is read again.
             let teachable = CellAdaptation.teachableCells(report.results)
             let digits = ArchivalCells.labelledDigits(truth: teachable, originPrefix: "adapt").dataset
-            if let reason = CellAdaptation.reasonNotToAdapt(checks: report.checks) {
+            if let reason = CellAdaptation.reasonNotToAdapt(teachableCells: teachable.count, digits: digits.count) {
                 report.notAdapted = reason
-            } else if digits.count < CellAdaptation.minimumDigits {
-                report.notAdapted = "\(digits.count) digits line up with the readings, fewer than \(CellAdaptation.minimumDigits)"
             } else {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let adaptation = CellAdaptation.Settings(steps: adaptSteps, seed: adaptSeed)

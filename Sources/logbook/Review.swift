@@ -86,17 +86,17 @@ struct ReviewHarvestCommand: ParsableCommand {
     @Option(help: "Cells read ok at least this sure count as right.") var minConfidence: Double = 0.99
     @Option(help: "A hand transcription of the run's pages (page,row,column,value[,cell box], as logbook synth writes): harvest every transcribed number with its true value instead of the reviewed cells.")
     var truth: String?
-    @Flag(help: "Every cell read as a number, review included, whatever its confidence: the checked readings, for `logbook adapt --truth OUT/cells/truth.csv`.")
-    var everyReading = false
+    @Flag(help: "Every cell read as a number that the table checks saw, review included, whatever its confidence (and the cells a person corrected or confirmed): for `logbook adapt --truth OUT/cells/truth.csv`.")
+    var checkedReadings = false
 
     func validate() throws {
         if let truth, !FileManager.default.fileExists(atPath: truth) { throw ValidationError("\(truth): no such truth file") }
-        if truth != nil && everyReading { throw ValidationError("--truth and --every-reading choose different labels; give one") }
+        if truth != nil && checkedReadings { throw ValidationError("--truth and --checked-readings choose different labels; give one") }
     }
 
     func run() throws {
         let result = try ReviewHarvest.harvest(runFolder: folder.run, out: out, minConfidence: minConfidence, truth: truth,
-                                               everyReading: everyReading)
+                                               checkedReadings: checkedReadings)
         print("\(result.cells) cells (\(result.corrected) corrected) -> \(result.report.written.reduce(0, +)) digit images in \(out), index \(result.report.index)")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NeuralNet
 import Pipeline
+import Recognition
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,11 @@ struct Run: ParsableCommand {
             pipelines/default.yaml. \
             --shard K/N (K from 0 to N-1) processes only the K-th of N shares of the scan files (file i of the \
             run's stable order goes to shard i mod N, with all its pages) into DIR/shards/K/; run every K, in any \
-            order or at once (a Slurm job array: --shard $SLURM_ARRAY_TASK_ID/N), then logbook merge --run DIR.
+            order or at once (a Slurm job array: --shard $SLURM_ARRAY_TASK_ID/N), then logbook merge --run DIR. \
+            --adapt reads the pages twice: after the first reading, the digit model is fine-tuned on the digits \
+            of the cells the table checks saw, labelled with their checked readings (no transcription is used), \
+            and the pages are classified again with it; the adapted model, the first transcription and the \
+            harvested cells stay in DIR/adaptation/, and the run keeps reading with the adapted model.
             """)
 
     @Argument(help: "Scan files or folders.") var scans: [String]
@@ -27,6 +32,10 @@ struct Run: ParsableCommand {
     @Flag(help: "Also draw pages/<id>/segment-debug.png (grid, cells, digits).") var debug = false
     @Flag(help: "No progress on stderr.") var quiet = false
     @Option(help: "K/N: only the K-th (from 0) of N shares of the scans, into DIR/shards/K/ (then logbook merge).") var shard: String?
+    @Flag(help: "Read twice: adapt the digit model to the pages' hand on their checked readings, then classify again with it.")
+    var adapt = false
+    @Option(help: "Adaptation steps (--adapt).") var adaptSteps: Int = CellAdaptation.Settings().steps
+    @Option(help: "Adaptation seed (--adapt).") var adaptSeed: UInt64 = CellAdaptation.Settings().seed
 
     func validate() throws {
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
@@ -34,6 +43,8 @@ struct Run: ParsableCommand {
             do { _ = try Shard(parsing: shard) } catch let error as PipelineError { throw ValidationError(error.problem) }
         }
         guard !scans.isEmpty else { throw ValidationError("give at least one scan file or folder") }
+        if adapt && shard != nil { throw ValidationError("--adapt needs the whole run: merge the shards, then run --adapt on the merged run") }
+        if adaptSteps < 1 { throw ValidationError("--adapt-steps must be at least 1") }
     }
 
     func run() throws {
@@ -48,11 +59,29 @@ struct Run: ParsableCommand {
         request.quiet = quiet
         request.shard = try shard.map { try Shard(parsing: $0) }
         let outcome = try PipelineRunner(request).run()
-        try Run.report(outcome, folder: request.shard?.folder(run: out) ?? out)
+        guard adapt else { return try Run.report(outcome, folder: request.shard?.folder(run: out) ?? out) }
+        Run.summarize(outcome, folder: out)
+        switch try RunAdaptation.adapt(runFolder: out, settings: CellAdaptation.Settings(steps: adaptSteps, seed: adaptSeed)) {
+        case .notAdapted(let reason):
+            print("not adapted: \(reason)")
+            try Run.exitOnFailures(outcome, folder: out)
+        case .adapted(let adaptation):
+            print("adapted \(adaptation.adaptedFrom) on \(adaptation.digits) digits of \(adaptation.cells) checked cells"
+                  + String(format: " (%d steps, %.1f s; no truth used): %@; the first reading is in %@; reading again",
+                           adaptation.settings.steps, adaptation.seconds, adaptation.model,
+                           out + "/" + RunAdaptation.folderName + "/" + RunAdaptation.firstTranscriptionName))
+            request.modelPath = adaptation.model
+            try Run.report(try PipelineRunner(request).run(), folder: out)
+        }
     }
 
     /// The end-of-run summary on stdout; exits with 2 when pages failed.
     static func report(_ outcome: RunOutcome, folder: String) throws {
+        summarize(outcome, folder: folder)
+        try exitOnFailures(outcome, folder: folder)
+    }
+
+    static func summarize(_ outcome: RunOutcome, folder: String) {
         let ran = StageName.allCases.compactMap { stage in outcome.ran[stage].map { "\(stage.rawValue) \($0)" } }.joined(separator: ", ")
         let skipped = StageName.allCases.compactMap { stage in outcome.skipped[stage].map { "\(stage.rawValue) \($0)" } }.joined(separator: ", ")
         let stale = StageName.allCases.compactMap { stage in outcome.stale[stage].map { "\(stage.rawValue) \($0)" } }.joined(separator: ", ")
@@ -66,6 +95,9 @@ struct Run: ParsableCommand {
         if FileManager.default.fileExists(atPath: folder + "/transcription.csv") {
             print("  wrote \(folder)/transcription.csv, \(folder)/review/, \(folder)/manifest.json")
         }
+    }
+
+    static func exitOnFailures(_ outcome: RunOutcome, folder: String) throws {
         if !outcome.failures.isEmpty {
             for failure in outcome.failures {
                 FileHandle.standardError.write(Data("failed: \(failure.page) (\(failure.source)) at \(failure.stage.rawValue): \(failure.error)\n".utf8))

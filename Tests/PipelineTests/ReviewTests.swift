@@ -251,33 +251,6 @@ final class ReviewTests: XCTestCase {
         }
     }
 
-    /// With `everyReading` every cell read as a number is harvested with its reading, `review`
-    /// cells included (what `logbook adapt` learns a hand from). Without it a `review` cell never
-    /// is: this fixture's tiny model reads every cell `review`, so there is nothing to harvest.
-    func testHarvestOfEveryReadingTakesReviewCellsWithTheirReadings() throws {
-        let (run, _, _, _) = try makeRun()
-        let transcription = try TranscriptionTable.load(runFolder: run)
-        var readingOf: [String: (value: String, flag: String)] = [:]
-        for row in transcription.table.rows.indices {
-            func field(_ name: String) -> String { transcription.field(name, row: row) }
-            readingOf[field("row") + "|" + field("column")] = (field("value"), field("flag"))
-        }
-        let numbers = readingOf.values.filter { ReviewText.isNumber($0.value) && ($0.flag == "ok" || $0.flag == "review") }
-        XCTAssertGreaterThan(numbers.count, 20)
-        XCTAssertTrue(numbers.allSatisfy { $0.flag == "review" })
-        XCTAssertThrowsError(try ReviewHarvest.harvest(runFolder: run, out: run + "/../ok", minConfidence: 0))
-        let every = try ReviewHarvest.harvest(runFolder: run, out: run + "/../every", everyReading: true)
-        XCTAssertEqual(every.cells, numbers.count)
-        XCTAssertGreaterThan(every.report.written.reduce(0, +), 0)
-        let cells = try CSVTable.load(path: run + "/../every/cells/truth.csv")
-        XCTAssertEqual(cells.rows.count, numbers.count)
-        for fields in cells.rows {
-            let reading = try XCTUnwrap(readingOf[fields[cells.column("row")!] + "|" + fields[cells.column("column")!]])
-            XCTAssertEqual(fields[cells.column("value")!], reading.value, "\(fields)")
-            XCTAssertEqual(fields[cells.column("flag")!], "review")
-        }
-    }
-
     /// The page in a real browser (headless Chromium, skipped when it is not installed): type a
     /// value, Enter moves to the next cell, Save builds corrections.csv (captured from the Blob
     /// the page hands to its download link), which then imports.
