@@ -47,9 +47,11 @@ test-slurm: release
 	LOGBOOK=$(LOGBOOK) MODEL=$(MODEL) SHARDS=3 pipelines/slurm/test/run.sh
 
 # Transcribes the sample pages with the shipped model into out/samples (transcription.csv, review/,
-# manifest.json; a second run skips what is done) and scores the result against their truth.
+# manifest.json; a second run skips what is done) and scores the result against their truth. The
+# pages are read twice: the model adapted to their hand on the readings the table checks saw in
+# between (--adapt; out/samples/adaptation/ holds the first transcription).
 run: release
-	$(LOGBOOK) run samples --out out/samples --model $(MODEL) --jobs $(THREADS)
+	$(LOGBOOK) run samples --out out/samples --model $(MODEL) --jobs $(THREADS) --adapt
 	$(LOGBOOK) score --run out/samples --truth samples/truth.csv
 
 # Trains the shipped digit model (see models/README.md); rerun to resume an interrupted run.

@@ -38,6 +38,18 @@ public enum RunAdaptation {
         try SafeTensors.read(path: path).metadata["logbook.adapted_from"]
     }
 
+    /// The adapted model the run in `runFolder` reads with, when it was adapted from `model` (the
+    /// same file, by content): a run started again with `--model M --adapt` keeps reading with the
+    /// model it adapted from M instead of reading and adapting all over. Nil otherwise.
+    public static func adaptedModel(ofRun runFolder: String, from model: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: RunFolder(runFolder).path(RunManifest.fileName)) else { return nil }
+        let current = try RunManifest.load(runFolder: runFolder).model.path
+        guard FileManager.default.fileExists(atPath: current), let source = try adaptedFrom(modelAt: current) else { return nil }
+        if source == model { return current }
+        guard FileManager.default.fileExists(atPath: source), FileManager.default.fileExists(atPath: model) else { return nil }
+        return try SHA256.hex(fileAt: source) == SHA256.hex(fileAt: model) ? current : nil
+    }
+
     /// Adapts the digit model that the run in `runFolder` was read with on the run's checked
     /// readings and writes it to `adaptation/adapted-digits.safetensors`; read the run again with
     /// it (`RunRequest.modelPath`). Not adapted, with the reason, when the run was read with an
@@ -48,8 +60,8 @@ public enum RunAdaptation {
         let manifest = try RunManifest.load(runFolder: runFolder)
         let source = manifest.model.path
         if let original = try adaptedFrom(modelAt: source) {
-            return .notAdapted("the run was read with an adapted model already (\(source), adapted from \(original)); "
-                               + "to adapt afresh, run with --model \(original) --adapt")
+            return .notAdapted("the run reads with a model adapted from \(original) already (\(source)); "
+                               + "to adapt afresh, run with --model \(original) without --adapt, then with it")
         }
         let run = RunFolder(runFolder)
         if ReviewHarvest.checkedCells(manifest, folder: run).isEmpty,

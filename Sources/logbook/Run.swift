@@ -58,6 +58,7 @@ struct Run: ParsableCommand {
         request.debug = debug
         request.quiet = quiet
         request.shard = try shard.map { try Shard(parsing: $0) }
+        if adapt, let model, let adapted = try RunAdaptation.adaptedModel(ofRun: out, from: model) { request.modelPath = adapted }
         let outcome = try PipelineRunner(request).run()
         guard adapt else { return try Run.report(outcome, folder: request.shard?.folder(run: out) ?? out) }
         Run.summarize(outcome, folder: out)

@@ -49,11 +49,17 @@ final class RunAdaptationTests: XCTestCase {
         XCTAssertEqual(second.ran[.classify], 1, "a new model reclassifies")
         XCTAssertNil(second.ran[.segment], "the pages are not cut again")
         XCTAssertEqual(try RunManifest.load(runFolder: run).model.path, outcome.model)
+        // Started again with the model it was adapted from, the run keeps its adapted model.
+        XCTAssertEqual(try RunAdaptation.adaptedModel(ofRun: run, from: model), outcome.model)
+        try FileManager.default.copyItem(atPath: model, toPath: run + "/../same.safetensors")
+        XCTAssertEqual(try RunAdaptation.adaptedModel(ofRun: run, from: run + "/../same.safetensors"), outcome.model)
+        XCTAssertNil(try RunAdaptation.adaptedModel(ofRun: run, from: outcome.model))
+        XCTAssertNil(try RunAdaptation.adaptedModel(ofRun: run + "/../nothing", from: model))
 
         guard case .notAdapted(let reason) = try RunAdaptation.adapt(runFolder: run, settings: settings) else {
             return XCTFail("a run read with an adapted model is not adapted again")
         }
-        XCTAssertTrue(reason.contains("adapted model already") && reason.contains(model), reason)
+        XCTAssertTrue(reason.contains("adapted from \(model) already"), reason)
     }
 
     /// Without the table checks no reading is checked, and the model is left as it was.
