@@ -67,10 +67,10 @@ struct Run: ParsableCommand {
             print("not adapted: \(reason)")
             try Run.exitOnFailures(outcome, folder: out)
         case .adapted(let adaptation):
+            let first = out + "/" + RunAdaptation.folderName + "/" + RunAdaptation.firstTranscriptionName
             print("adapted \(adaptation.adaptedFrom) on \(adaptation.digits) digits of \(adaptation.cells) checked cells"
-                  + String(format: " (%d steps, %.1f s; no truth used): %@; the first reading is in %@; reading again",
-                           adaptation.settings.steps, adaptation.seconds, adaptation.model,
-                           out + "/" + RunAdaptation.folderName + "/" + RunAdaptation.firstTranscriptionName))
+                  + String(format: " (%d steps, %.1f s; no truth used): ", adaptation.settings.steps, adaptation.seconds)
+                  + "\(adaptation.model); the first reading is in \(first); reading again")
             request.modelPath = adaptation.model
             try Run.report(try PipelineRunner(request).run(), folder: out)
         }
