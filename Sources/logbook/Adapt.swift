@@ -42,8 +42,12 @@ struct Adapt: ParsableCommand {
         let cells = try readings.map(CellAdaptation.readingsAsTruth(csv:))
             ?? CellTruth.readTruth(csv: source, anyValue: true).filter { CellEvaluation.number($0.value) != nil }
         let (digits, summary) = ArchivalCells.labelledDigits(truth: cells, originPrefix: "adapt")
-        print("\(source): \(cells.count) cells read as numbers, \(summary.cellsKept) cut into \(digits.count) digits"
+        print("\(source): \(cells.count) " + (readings == nil ? "cells with numbers" : "checked cells read as numbers")
+              + ", \(summary.cellsKept) cut into \(digits.count) digits"
               + " that line up with their readings")
+        if let reason = CellAdaptation.reasonNotToAdapt(teachableCells: cells.count, digits: digits.count) {
+            throw DatasetError(path: source, kind: .noImages, problem: "not adapted: " + reason)
+        }
         let settings = CellAdaptation.Settings(steps: steps, batchSize: batch, learningRate: lr, seed: seed)
         let start = DispatchTime.now().uptimeNanoseconds
         var first: Float?, last: Float = 0
