@@ -45,6 +45,17 @@ public enum ReviewHarvest {
     /// cells as the pipeline cuts them.
     public static func harvest(runFolder: String, out: String, minConfidence: Double = 0.99,
                                truth truthPath: String? = nil, checkedReadings: Bool = false) throws -> ReviewHarvestResult {
+        let (truth, corrected) = try harvestCells(runFolder: runFolder, out: out, minConfidence: minConfidence, truth: truthPath,
+                                                  checkedReadings: checkedReadings)
+        let report = try ArchivalCells.harvest(truth: truth, into: out)
+        return ReviewHarvestResult(cells: truth.count, corrected: corrected, report: report)
+    }
+
+    /// `harvest`'s first half: the chosen cells' crops in `out/cells` with their truth list
+    /// (`out/cells/truth.csv`), not yet cut into digits; also the count of corrected cells.
+    public static func harvestCells(runFolder: String, out: String, minConfidence: Double = 0.99,
+                                    truth truthPath: String? = nil, checkedReadings: Bool = false) throws
+        -> (truth: [CellTruth], corrected: Int) {
         let manifest = try RunManifest.load(runFolder: runFolder)
         let folder = RunFolder(runFolder)
         var chosen: [(page: String, row: Int, column: Int, value: String, flag: String, box: [Int]?)] = []
@@ -101,7 +112,6 @@ public enum ReviewHarvest {
                 ? "no corrected or confirmed cells, and no cell read as a number that the table checks saw, to harvest"
                 : "no corrected, confirmed or surely read cells to harvest")
         }
-        let report = try ArchivalCells.harvest(truth: truth, into: out)
-        return ReviewHarvestResult(cells: truth.count, corrected: corrected, report: report)
+        return (truth, corrected)
     }
 }

@@ -70,10 +70,9 @@ public enum RunAdaptation {
         }
         let folder = run.path(folderName)
         let harvest = folder + "/harvest"
-        // An earlier adaptation's harvest would mix its cells and digits into this one's.
+        // An earlier adaptation's cell crops would mix with this one's.
         if FileManager.default.fileExists(atPath: harvest) { try FileManager.default.removeItem(atPath: harvest) }
-        _ = try ReviewHarvest.harvest(runFolder: runFolder, out: harvest, checkedReadings: true)
-        let cells = try CellTruth.readTruth(csv: harvest + "/cells/truth.csv", anyValue: true)
+        let cells = try ReviewHarvest.harvestCells(runFolder: runFolder, out: harvest, checkedReadings: true).truth
             .filter { CellEvaluation.number($0.value) != nil }
         let (digits, summary) = ArchivalCells.labelledDigits(truth: cells, originPrefix: "adapt")
         if let reason = CellAdaptation.reasonNotToAdapt(teachableCells: cells.count, digits: digits.count) {
