@@ -53,8 +53,10 @@ public enum ReviewHarvest {
 
     /// `harvest`'s first half: the chosen cells' crops in `out/cells` with their truth list
     /// (`out/cells/truth.csv`), not yet cut into digits; also the count of corrected cells.
+    /// `checked`: the run's `checkedCells`, when the caller has them already.
     public static func harvestCells(runFolder: String, out: String, minConfidence: Double = 0.99,
-                                    truth truthPath: String? = nil, checkedReadings: Bool = false) throws
+                                    truth truthPath: String? = nil, checkedReadings: Bool = false,
+                                    checked knownChecked: Set<String>? = nil) throws
         -> (truth: [CellTruth], corrected: Int) {
         let manifest = try RunManifest.load(runFolder: runFolder)
         let folder = RunFolder(runFolder)
@@ -65,7 +67,7 @@ public enum ReviewHarvest {
             }
         } else {
             let transcription = try TranscriptionTable.load(runFolder: runFolder)
-            let checked = checkedReadings ? checkedCells(manifest, folder: folder) : []
+            let checked = checkedReadings ? knownChecked ?? checkedCells(manifest, folder: folder) : []
             for row in transcription.table.rows.indices {
                 func field(_ name: String) -> String { transcription.field(name, row: row) }
                 let value = field("value"), flag = field("flag")

@@ -64,15 +64,16 @@ public enum RunAdaptation {
                                + "to adapt afresh, run with --model \(original) without --adapt, then with it")
         }
         let run = RunFolder(runFolder)
-        if ReviewHarvest.checkedCells(manifest, folder: run).isEmpty,
-           let reason = CellAdaptation.reasonNotToAdapt(teachableCells: 0, digits: 0) {
+        let checked = ReviewHarvest.checkedCells(manifest, folder: run)
+        if checked.isEmpty, let reason = CellAdaptation.reasonNotToAdapt(teachableCells: 0, digits: 0) {
             return .notAdapted(reason)
         }
         let folder = run.path(folderName)
         let harvest = folder + "/harvest"
         // An earlier adaptation's cell crops would mix with this one's.
         if FileManager.default.fileExists(atPath: harvest) { try FileManager.default.removeItem(atPath: harvest) }
-        let cells = try ReviewHarvest.harvestCells(runFolder: runFolder, out: harvest, checkedReadings: true).truth
+        let cells = try ReviewHarvest.harvestCells(runFolder: runFolder, out: harvest, checkedReadings: true,
+                                                 checked: checked).truth
             .filter { CellEvaluation.number($0.value) != nil }
         let (digits, summary) = ArchivalCells.labelledDigits(truth: cells, originPrefix: "adapt")
         if let reason = CellAdaptation.reasonNotToAdapt(teachableCells: cells.count, digits: digits.count) {
