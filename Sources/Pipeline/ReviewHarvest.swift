@@ -15,28 +15,30 @@ public struct ReviewHarvestResult: Sendable {
 
 public enum ReviewHarvest {
     /// Cells worth learning from: reviewed by a person, or read `ok` at least this sure; with
-    /// `checkedReadings`, every cell read as a number that the table checks saw (`checked`),
+    /// `checkedReadings`, every cell read as a number that the table checks bear out (`borneOut`),
     /// `review` included, whatever its confidence: the readings `logbook adapt` teaches a model a
     /// hand from (the checks' corrections are `review`; `CellAdaptation.isTeachable`).
     static func isTrusted(flag: String, confidence: Double, value: String, minConfidence: Double,
-                          checkedReadings: Bool = false, checked: Bool = false) -> Bool {
+                          checkedReadings: Bool = false, borneOut: Bool = false) -> Bool {
         guard ReviewText.isNumber(value) else { return false }
         if checkedReadings, let cellFlag = CellFlag(rawValue: flag), cellFlag == .ok || cellFlag == .review {
-            return CellAdaptation.isTeachable(reading: value, flag: cellFlag, checked: checked)
+            return CellAdaptation.isTeachable(reading: value, flag: cellFlag, borneOut: borneOut)
         }
         return flag == "corrected" || flag == "confirmed" || (flag == "ok" && confidence >= minConfidence)
     }
 
-    /// The cells of the run's pages that a table check held or broke in, by page id, row and column.
-    static func checkedCells(_ manifest: RunManifest, folder: RunFolder) -> Set<String> {
-        var checked: Set<String> = []
+    /// The cells of the run's pages whose readings the table checks bear out
+    /// (`CellAdaptation.isBorneOut`), by page id, row and column.
+    static func borneOutCells(_ manifest: RunManifest, folder: RunFolder) -> Set<String> {
+        var borneOut: Set<String> = []
         for record in manifest.pages where record.record(.classify)?.status == .done {
             guard let readings = try? ClassifyStage.load(record: record, folder: folder) else { continue }
-            for cell in readings.cells where cell.checksHeld != nil || cell.checksBroken != nil {
-                checked.insert("\(record.id)|\(cell.row)|\(cell.column)")
+            for cell in readings.cells where CellAdaptation.isBorneOut(
+                checksHeld: cell.checksHeld != nil, checksBroken: cell.checksBroken != nil, checksDoubted: cell.checksDoubted != nil) {
+                borneOut.insert("\(record.id)|\(cell.row)|\(cell.column)")
             }
         }
-        return checked
+        return borneOut
     }
 
     /// With `truth` (a transcription-format CSV: page, row, column, value), every transcribed
@@ -53,10 +55,10 @@ public enum ReviewHarvest {
 
     /// `harvest`'s first half: the chosen cells' crops in `out/cells` with their truth list
     /// (`out/cells/truth.csv`), not yet cut into digits; also the count of corrected cells.
-    /// `checked`: the run's `checkedCells`, when the caller has them already.
+    /// `borneOut`: the run's `borneOutCells`, when the caller has them already.
     public static func harvestCells(runFolder: String, out: String, minConfidence: Double = 0.99,
                                     truth truthPath: String? = nil, checkedReadings: Bool = false,
-                                    checked knownChecked: Set<String>? = nil) throws
+                                    borneOut knownBorneOut: Set<String>? = nil) throws
         -> (truth: [CellTruth], corrected: Int) {
         let manifest = try RunManifest.load(runFolder: runFolder)
         let folder = RunFolder(runFolder)
@@ -67,13 +69,13 @@ public enum ReviewHarvest {
             }
         } else {
             let transcription = try TranscriptionTable.load(runFolder: runFolder)
-            let checked = checkedReadings ? knownChecked ?? checkedCells(manifest, folder: folder) : []
+            let borneOut = checkedReadings ? knownBorneOut ?? borneOutCells(manifest, folder: folder) : []
             for row in transcription.table.rows.indices {
                 func field(_ name: String) -> String { transcription.field(name, row: row) }
                 let value = field("value"), flag = field("flag")
                 guard isTrusted(flag: flag, confidence: Double(field("confidence")) ?? 0, value: value, minConfidence: minConfidence,
                                 checkedReadings: checkedReadings,
-                                checked: checked.contains(field("page") + "|" + field("row") + "|" + field("column"))),
+                                borneOut: borneOut.contains(field("page") + "|" + field("row") + "|" + field("column"))),
                       let r = Int(field("row")), let c = Int(field("column")) else { continue }
                 chosen.append((field("page"), r, c, value, flag, nil))
             }
@@ -111,7 +113,7 @@ public enum ReviewHarvest {
         try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: out + "/cells/truth.csv")
         guard !truth.isEmpty else {
             throw PipelineError(path: runFolder, problem: checkedReadings
-                ? "no corrected or confirmed cells, and no cell read as a number that the table checks saw, to harvest"
+                ? "no corrected or confirmed cells, and no cell read as a number that the table checks bore out, to harvest"
                 : "no corrected, confirmed or surely read cells to harvest")
         }
         return (truth, corrected)

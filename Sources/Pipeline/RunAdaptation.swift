@@ -3,7 +3,7 @@ import NeuralNet
 import Recognition
 
 // `logbook run --adapt`: a run read once teaches its digit model the hand of its pages, from the
-// readings the table checks saw (`ReviewHarvest` with `checkedReadings`), and is read again with
+// readings the table checks bear out (`ReviewHarvest` with `checkedReadings`), and is read again with
 // the adapted model. Nothing is taken from a transcription, so an archive does this with its own
 // scans. The adapted model, the harvested cells and the first transcription stay in
 // `adaptation/` of the run, and the run's manifest names the adapted model, so later runs and
@@ -64,8 +64,8 @@ public enum RunAdaptation {
                                + "to adapt afresh, run with --model \(original) without --adapt, then with it")
         }
         let run = RunFolder(runFolder)
-        let checked = ReviewHarvest.checkedCells(manifest, folder: run)
-        if checked.isEmpty, let reason = CellAdaptation.reasonNotToAdapt(teachableCells: 0, digits: 0) {
+        let borneOut = ReviewHarvest.borneOutCells(manifest, folder: run)
+        if borneOut.isEmpty, let reason = CellAdaptation.reasonNotToAdapt(teachableCells: 0, digits: 0) {
             return .notAdapted(reason)
         }
         let folder = run.path(folderName)
@@ -73,7 +73,7 @@ public enum RunAdaptation {
         // An earlier adaptation's cell crops would mix with this one's.
         if FileManager.default.fileExists(atPath: harvest) { try FileManager.default.removeItem(atPath: harvest) }
         let cells = try ReviewHarvest.harvestCells(runFolder: runFolder, out: harvest, checkedReadings: true,
-                                                 checked: checked).truth
+                                                 borneOut: borneOut).truth
             .filter { CellEvaluation.number($0.value) != nil }
         let (digits, summary) = ArchivalCells.labelledDigits(truth: cells, originPrefix: "adapt")
         if let reason = CellAdaptation.reasonNotToAdapt(teachableCells: cells.count, digits: digits.count) {

@@ -2,14 +2,15 @@ import Foundation
 import NeuralNet
 
 /// Teaches a digit model the hand of cells it has just read. The digits of the cells, labelled
-/// with the readings the table checks settled on (their corrections included), fine-tune the model
+/// with the readings the table checks bear out (their corrections included), fine-tune the model
 /// a few steps; the cells are then read again. No transcription is used, so an archive can do this
 /// with its own scans: that is how a model trained on other stations meets a new one.
 ///
 /// Why the checked readings and not only the `ok` cells: the checks' corrections are where the
 /// model misread this hand (an 8 read as 9 that a total put right), and those are the digits worth
 /// learning; a model fine-tuned on the cells it already read surely only grows surer of them
-/// (models/README.md, session 15).
+/// (models/README.md, session 15). Why only the readings the checks bear out (`isBorneOut`): a
+/// label the arithmetic rejects or doubts teaches the hand its misreadings (session 22).
 public enum CellAdaptation {
     public struct Settings: Sendable, Equatable, Codable {
         /// Optimizer steps, whatever the number of digits: a light touch on a large archive, many
@@ -39,7 +40,7 @@ public enum CellAdaptation {
     public static let minimumDigits = 20
 
     /// The cells of an `evaluate-cells` readings.csv (columns `image`, `reading`, `flag`,
-    /// `checks_held`, `checks_broken`, and `station` when present) whose reading teaches
+    /// `checks_held`, `checks_broken`, `checks_doubted`, and `station` when present) whose reading teaches
     /// (`isTeachable`), as truth rows with the reading as the value. Relative image
     /// paths are taken from the CSV's folder. Errors name the file and the line.
     public static func readingsAsTruth(csv path: String) throws -> [CellTruth] {
@@ -55,9 +56,9 @@ public enum CellAdaptation {
         let header = CellTruth.splitCSVLine(headerLine)
         guard let imageColumn = header.firstIndex(of: "image"), let readingColumn = header.firstIndex(of: "reading"),
               let flagColumn = header.firstIndex(of: "flag"), let heldColumn = header.firstIndex(of: "checks_held"),
-              let brokenColumn = header.firstIndex(of: "checks_broken") else {
+              let brokenColumn = header.firstIndex(of: "checks_broken"), let doubtedColumn = header.firstIndex(of: "checks_doubted") else {
             throw DatasetError(path: path, kind: .badRow,
-                               problem: "line 1: header \(header) must name the columns 'image', 'reading', 'flag', 'checks_held' and 'checks_broken' (evaluate-cells' readings.csv)")
+                               problem: "line 1: header \(header) must name the columns 'image', 'reading', 'flag', 'checks_held', 'checks_broken' and 'checks_doubted' (evaluate-cells' readings.csv)")
         }
         let stationColumn = header.firstIndex(of: "station")
         let folder = (path as NSString).deletingLastPathComponent
@@ -68,8 +69,9 @@ public enum CellAdaptation {
                 throw DatasetError(path: path, kind: .badRow, problem: "line \(offset + 1): \(fields.count) columns, the header has \(header.count)")
             }
             let reading = fields[readingColumn]
-            let checked = !fields[heldColumn].isEmpty || !fields[brokenColumn].isEmpty
-            guard let flag = CellFlag(rawValue: fields[flagColumn]), isTeachable(reading: reading, flag: flag, checked: checked) else { continue }
+            let borneOut = isBorneOut(checksHeld: !fields[heldColumn].isEmpty, checksBroken: !fields[brokenColumn].isEmpty,
+                                      checksDoubted: !fields[doubtedColumn].isEmpty)
+            guard let flag = CellFlag(rawValue: fields[flagColumn]), isTeachable(reading: reading, flag: flag, borneOut: borneOut) else { continue }
             let image = fields[imageColumn]
             let resolved = image.hasPrefix("/") || folder.isEmpty ? image : folder + "/" + image
             truth.append(CellTruth(imagePath: resolved, value: reading, station: stationColumn.map { fields[$0] } ?? ""))
@@ -77,12 +79,13 @@ public enum CellAdaptation {
         return truth
     }
 
-    /// Why cells' readings do not adapt a model, or nil when they do: no cell's reading was
-    /// checked (`isTeachable`), or too few digits line up with the readings.
+    /// Why cells' readings do not adapt a model, or nil when they do: the checks bore out no
+    /// cell's reading (`isTeachable`), or too few digits line up with the readings.
     public static func reasonNotToAdapt(teachableCells: Int, digits: Int) -> String? {
         if teachableCells == 0 {
-            return "no cell read as a number was checked by the table's arithmetic (the checks need the sheet's "
-                + "columns and rows, and not --no-table-checks), and unchecked readings teach the model its own misreadings"
+            return "the table's arithmetic bore out no cell read as a number (a check held there, none broke or was left "
+                + "in doubt; the checks need the sheet's columns and rows, and not --no-table-checks), and readings "
+                + "the checks do not bear out teach the model its own misreadings"
         }
         if digits < minimumDigits {
             return "\(digits) digits line up with the readings of \(teachableCells) checked cells, fewer than \(minimumDigits)"
@@ -90,15 +93,27 @@ public enum CellAdaptation {
         return nil
     }
 
-    /// Whether a cell's reading labels its digits: a number, read `ok` or `review`, in a cell the
-    /// table checks saw (a check held or broke there). Unchecked readings are the model's own,
+    /// Whether a cell's reading labels its digits: a number, read `ok` or `review`, that the table
+    /// checks bear out (`isBorneOut`). Unchecked readings are the model's own,
     /// mistakes included, and learning them only makes it surer of them: leave-one-station-out
     /// without the checks, adapting cut the flags but not the errors, and unflagged accuracy fell
     /// at three stations of four (501: 99.0% -> 94.3%). On pipeline runs, where the checks see part
     /// of a page, the checked cells alone taught better than every reading (the INERA sheet 80.6%
     /// exact against 77.8%; the synthetic sets +15, +2 and +3 cells against +7, -1 and -3).
-    public static func isTeachable(reading: String, flag: CellFlag, checked: Bool) -> Bool {
-        checked && (flag == .ok || flag == .review) && CellEvaluation.number(reading) != nil
+    public static func isTeachable(reading: String, flag: CellFlag, borneOut: Bool) -> Bool {
+        borneOut && (flag == .ok || flag == .review) && CellEvaluation.number(reading) != nil
+    }
+
+    /// Whether the table checks bear a cell's reading out: a check held in the cell, and none
+    /// broke there or was left in doubt (`CellReading.checksDoubted`: met only by correcting
+    /// another cell, a value derived from the arithmetic where no reading of the ink fits, a
+    /// writer's confusion read unchecked, an unsettled point). A broken check rejects the
+    /// reading or a neighbour's, and a derived value labels ink that may show another number
+    /// (508's crops cut a column off). Teaching those too (sessions 20-21) read 508 at 95.4% exact
+    /// and 25.3% flagged over six runs; without them 97.2% and 16.5%, and the INERA sheet 81.5%
+    /// against 80.2% with 8 points fewer flags (models/README.md, session 22).
+    public static func isBorneOut(checksHeld: Bool, checksBroken: Bool, checksDoubted: Bool) -> Bool {
+        checksHeld && !checksBroken && !checksDoubted
     }
 
     /// The evaluated cells whose readings label their digits (`isTeachable`), as truth rows with
@@ -106,7 +121,9 @@ public enum CellAdaptation {
     public static func teachableCells(_ results: [CellResult]) -> [CellTruth] {
         results.filter {
             isTeachable(reading: $0.reading.value, flag: $0.reading.flag,
-                        checked: !$0.reading.checksHeld.isEmpty || !$0.reading.checksBroken.isEmpty)
+                        borneOut: isBorneOut(checksHeld: !$0.reading.checksHeld.isEmpty,
+                                             checksBroken: !$0.reading.checksBroken.isEmpty,
+                                             checksDoubted: !$0.reading.checksDoubted.isEmpty))
         }
             .map { CellTruth(imagePath: $0.truth.imagePath, value: $0.reading.value, station: $0.truth.station) }
     }

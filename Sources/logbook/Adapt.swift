@@ -10,9 +10,10 @@ struct Adapt: ParsableCommand {
         discussion: """
             --readings is the readings.csv that `evaluate-cells` wrote; for a pipeline run, --truth takes \
             `logbook review harvest --checked-readings`'s OUT/cells/truth.csv (or use `logbook run --adapt`). \
-            The cells read as numbers (ok or review) that the table checks saw are cut into digits, labelled \
-            with those readings (the checks' corrections included; no transcription is used; unchecked \
-            readings would teach the model its own misreadings), and the model is fine-tuned on them for \
+            The cells read as numbers (ok or review) whose readings the table checks bear out (a check held \
+            there, none broke or was left in doubt) are cut into digits, labelled with those readings (the \
+            checks' corrections included; no transcription is used; other readings would teach the model \
+            its own misreadings), and the model is fine-tuned on them for \
             --steps steps. The result keeps the model's calibrated temperature. Read the cells again with it: \
             `logbook evaluate-cells --model OUT ...`.
             """)

@@ -86,7 +86,7 @@ struct ReviewHarvestCommand: ParsableCommand {
     @Option(help: "Cells read ok at least this sure count as right.") var minConfidence: Double = 0.99
     @Option(help: "A hand transcription of the run's pages (page,row,column,value[,cell box], as logbook synth writes): harvest every transcribed number with its true value instead of the reviewed cells.")
     var truth: String?
-    @Flag(help: "Every cell read as a number that the table checks saw, review included, whatever its confidence (and the cells a person corrected or confirmed): for `logbook adapt --truth OUT/cells/truth.csv`.")
+    @Flag(help: "Every cell read as a number that the table checks bear out (a check held there, none broke or was left in doubt), review included, whatever its confidence (and the cells a person corrected or confirmed): for `logbook adapt --truth OUT/cells/truth.csv`.")
     var checkedReadings = false
 
     func validate() throws {

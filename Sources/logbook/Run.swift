@@ -18,7 +18,8 @@ struct Run: ParsableCommand {
             run's stable order goes to shard i mod N, with all its pages) into DIR/shards/K/; run every K, in any \
             order or at once (a Slurm job array: --shard $SLURM_ARRAY_TASK_ID/N), then logbook merge --run DIR. \
             --adapt reads the pages twice: after the first reading, the digit model is fine-tuned on the digits \
-            of the cells the table checks saw, labelled with their checked readings (no transcription is used), \
+            of the cells whose readings the table checks bear out (a check held, none broke or was left in \
+            doubt), labelled with those readings (no transcription is used), \
             and the pages are classified again with it; the adapted model, the first transcription and the \
             harvested cells stay in DIR/adaptation/, and the run keeps reading with the adapted model.
             """)

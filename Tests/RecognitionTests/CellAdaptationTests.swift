@@ -6,8 +6,10 @@ import NeuralNet
 /// `CellAdaptation`: a digit model fine-tuned on the digits of cells it read, labelled with the
 /// checked readings.
 final class CellAdaptationTests: RecognitionTestCase {
-    /// A reading; `checks` names the checks that held there ("" for none), `broken` those that broke.
-    private func reading(_ value: String, _ flag: CellFlag, checks: String = "total", broken: String = "") -> CellReading {
+    /// A reading; `checks` names the checks that held there ("" for none), `broken` those that broke,
+    /// `doubted` what they left in doubt.
+    private func reading(_ value: String, _ flag: CellFlag, checks: String = "total", broken: String = "",
+                         doubted: String = "") -> CellReading {
         let digits = value.compactMap(\.wholeNumberValue).map {
             DigitReading(digit: $0, probability: 0.95, alternatives: [.init(digit: $0, probability: 0.95)],
                          box: .init(minX: 0, minY: 0, maxX: 1, maxY: 1))
@@ -15,12 +17,14 @@ final class CellAdaptationTests: RecognitionTestCase {
         var reading = CellReading(value: value, digits: digits, separatorAfter: nil, separatorSeen: false, confidence: 0.95, flag: flag)
         reading.checksHeld = checks.isEmpty ? [] : [checks]
         reading.checksBroken = broken.isEmpty ? [] : [broken]
+        reading.checksDoubted = doubted.isEmpty ? [] : [doubted]
         return reading
     }
 
     /// Which cells label their digits: numbers read `ok` or `review` (a checks' correction is
-    /// `review` and is the point) in cells the table checks saw (held or broke), never
-    /// `unreadable`, `empty`, unchecked or a reading that is no number; the reading is the label,
+    /// `review` and is the point) that the table checks bear out (a check held, none broke or was
+    /// left in doubt), never `unreadable`, `empty`, unchecked, broken or doubted (a derived value),
+    /// or a reading that is no number; the reading is the label,
     /// whatever the transcription says. The same from the results and from the readings.csv that
     /// evaluate-cells writes, where a relative image path is the CSV's folder's.
     func testTheCheckedReadingsOfNumbersLabelTheDigitsAndNothingElse() throws {
@@ -32,14 +36,19 @@ final class CellAdaptationTests: RecognitionTestCase {
                      CellTruth(imagePath: "cells/f,g.png", value: "12.0", station: "508"),
                      CellTruth(imagePath: "cells/h.png", value: "14.2", station: "508"),
                      CellTruth(imagePath: "cells/i.png", value: "33.1", station: "508"),
-                     CellTruth(imagePath: "cells/j.png", value: "19.9", station: "508")]
+                     CellTruth(imagePath: "cells/j.png", value: "19.9", station: "508"),
+                     CellTruth(imagePath: "cells/k.png", value: "23.8", station: "508"),
+                     CellTruth(imagePath: "cells/l.png", value: "25.6", station: "508"),
+                     CellTruth(imagePath: "cells/m.png", value: "18.8", station: "508")]
         let readings = [reading("28.7", .ok), reading("29.5", .review), reading("", .unreadable), reading("", .empty),
                         reading("3?.0", .review), reading("12.0", .ok), reading("14.2", .ok, checks: ""),
-                        reading("33.1", .review, checks: ""), reading("19.9", .review, checks: "", broken: "midrange")]
+                        reading("33.1", .review, checks: ""), reading("19.9", .review, checks: "", broken: "midrange"),
+                        reading("23.8", .ok, checks: "mean", broken: "midrange"), reading("25.6", .review, doubted: "derived"),
+                        reading("18.8", .review, checks: "total midrange")]
         let report = CellEvaluation.score(truth: truth, readings: readings, reviewThreshold: 0.9)
         let fromResults = CellAdaptation.teachableCells(report.results)
-        XCTAssertEqual(fromResults.map(\.imagePath), ["cells/a.png", "/abs/b.png", "cells/f,g.png", "cells/j.png"])
-        XCTAssertEqual(fromResults.map(\.value), ["28.7", "29.5", "12.0", "19.9"])
+        XCTAssertEqual(fromResults.map(\.imagePath), ["cells/a.png", "/abs/b.png", "cells/f,g.png", "cells/m.png"])
+        XCTAssertEqual(fromResults.map(\.value), ["28.7", "29.5", "12.0", "18.8"])
         XCTAssertEqual(fromResults.map(\.station), ["508", "508", "508", "508"])
 
         // Readings, not the transcription, label the digits: 28.7 read 28.1 teaches 28.1.
@@ -49,7 +58,7 @@ final class CellAdaptationTests: RecognitionTestCase {
         try FileManager.default.createDirectory(atPath: path("run"), withIntermediateDirectories: true)
         try CellEvaluation.readingsCSV(report).write(toFile: path("run/readings.csv"), atomically: true, encoding: .utf8)
         let fromCSV = try CellAdaptation.readingsAsTruth(csv: path("run/readings.csv"))
-        XCTAssertEqual(fromCSV.map(\.imagePath), [path("run/cells/a.png"), "/abs/b.png", path("run/cells/f,g.png"), path("run/cells/j.png")])
+        XCTAssertEqual(fromCSV.map(\.imagePath), [path("run/cells/a.png"), "/abs/b.png", path("run/cells/f,g.png"), path("run/cells/m.png")])
         XCTAssertEqual(fromCSV.map(\.value), fromResults.map(\.value))
 
         try "image,value\na.png,1\n".write(toFile: path("truth.csv"), atomically: true, encoding: .utf8)
@@ -59,14 +68,17 @@ final class CellAdaptationTests: RecognitionTestCase {
         try "image,reading,flag\na.png,1.0,ok\n".write(toFile: path("unchecked.csv"), atomically: true, encoding: .utf8)
         XCTAssertTrue(datasetError { _ = try CellAdaptation.readingsAsTruth(csv: self.path("unchecked.csv")) }?.problem
             .contains("'checks_held'") ?? false, "a readings file without the checks' columns is refused")
-        try "image,reading,flag,checks_held,checks_broken\na.png,1.0,ok,total,,extra\n".write(toFile: path("short.csv"), atomically: true, encoding: .utf8)
+        try "image,reading,flag,checks_held,checks_broken\na.png,1.0,ok,total,\n".write(toFile: path("undoubted.csv"), atomically: true, encoding: .utf8)
+        XCTAssertTrue(datasetError { _ = try CellAdaptation.readingsAsTruth(csv: self.path("undoubted.csv")) }?.problem
+            .contains("'checks_doubted'") ?? false, "a readings file without the doubts' column is refused")
+        try "image,reading,flag,checks_held,checks_broken,checks_doubted\na.png,1.0,ok,total,,,extra\n".write(toFile: path("short.csv"), atomically: true, encoding: .utf8)
         XCTAssertTrue(datasetError { _ = try CellAdaptation.readingsAsTruth(csv: self.path("short.csv")) }?.problem
             .hasPrefix("line 2") ?? false)
     }
 
-    /// Why readings do not adapt a model: none was checked, or too few digits; nil otherwise.
+    /// Why readings do not adapt a model: the checks bore none out, or too few digits; nil otherwise.
     func testAdaptationNeedsCheckedCellsAndEnoughDigits() {
-        XCTAssertTrue(CellAdaptation.reasonNotToAdapt(teachableCells: 0, digits: 0)?.contains("checked") ?? false)
+        XCTAssertTrue(CellAdaptation.reasonNotToAdapt(teachableCells: 0, digits: 0)?.contains("bore out no cell") ?? false)
         let few = CellAdaptation.reasonNotToAdapt(teachableCells: 6, digits: CellAdaptation.minimumDigits - 1)
         XCTAssertTrue(few?.contains("fewer than \(CellAdaptation.minimumDigits)") ?? false, few ?? "nil")
         XCTAssertNil(CellAdaptation.reasonNotToAdapt(teachableCells: 7, digits: CellAdaptation.minimumDigits))
