@@ -48,7 +48,7 @@ test-slurm: release
 
 # Transcribes the sample pages with the shipped model into out/samples (transcription.csv, review/,
 # manifest.json; a second run skips what is done) and scores the result against their truth. The
-# pages are read twice: the model adapted to their hand on the readings the table checks saw in
+# pages are read twice: the model adapted to their hand on the readings the table checks bear out in
 # between (--adapt; out/samples/adaptation/ holds the first transcription).
 run: release
 	$(LOGBOOK) run samples --out out/samples --model $(MODEL) --jobs $(THREADS) --adapt
